@@ -1,0 +1,40 @@
+// The table of every command (git's commands[] in git.c): each entry registers one subcommand
+// and returns the function that runs it once the command line has been parsed.
+#pragma once
+
+#include <functional>
+#include <span>
+
+#include <CLI/CLI.hpp>
+
+#include "context.hpp"
+
+namespace mlops::cli {
+
+using Runner = std::function<int(Context&)>;
+
+struct Command {
+    const char* name;
+    Runner (*add)(CLI::App& parent);
+};
+
+std::span<const Command> commands();
+
+// Documented in docs/exit-codes.md; printed at the end of `mlops --help`.
+extern const char* const k_exit_code_help;
+
+// Every subcommand file defines one of these.
+Runner register_init(CLI::App&);
+Runner register_add(CLI::App&);
+Runner register_status(CLI::App&);
+Runner register_checkout(CLI::App&);
+Runner register_diff(CLI::App&);
+Runner register_log(CLI::App&);
+Runner register_gc(CLI::App&);
+Runner register_fsck(CLI::App&);
+Runner register_config(CLI::App&);
+
+// Runs the whole command line; returns the process exit code. Never throws.
+int run_main(int argc, char** argv, Context& ctx);
+
+} // namespace mlops::cli

@@ -1,0 +1,267 @@
+#include <mlops/gitrepo/git_repo.hpp>
+
+#include <git2.h>
+#include <mutex>
+
+namespace mlops::gitrepo {
+
+using util::Error;
+using util::fail;
+
+namespace {
+
+void ensure_init() {
+    static std::once_flag once;
+    std::call_once(once, [] { git_libgit2_init(); });
+}
+
+Error last_git_error(std::string_view what) {
+    const ::git_error* e = git_error_last();
+    return Error::usage(fmt::format("git: {}: {}", what, e && e->message ? e->message : "unknown error"));
+}
+
+template <class T, void (*Free)(T*)> struct Deleter {
+    void operator()(T* p) const { Free(p); }
+};
+using Object = std::unique_ptr<git_object, Deleter<git_object, git_object_free>>;
+using Commit = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
+using Tree = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
+using TreeEntry = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry, git_tree_entry_free>>;
+using Blob = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
+using Reference = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
+using RefIter = std::unique_ptr<git_reference_iterator, Deleter<git_reference_iterator, git_reference_iterator_free>>;
+using Revwalk = std::unique_ptr<git_revwalk, Deleter<git_revwalk, git_revwalk_free>>;
+using GitIndex = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
+
+std::string hex(const git_oid* oid) {
+    char buf[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(buf, sizeof buf, oid);
+    return buf;
+}
+
+Result<git_oid> parse_oid(std::string_view s) {
+    git_oid oid;
+    if (git_oid_fromstrn(&oid, s.data(), s.size()) != 0) return fail(last_git_error(fmt::format("bad id {}", s)));
+    return oid;
+}
+
+} // namespace
+
+Result<std::optional<std::string>> GitRepo::discover_work_tree(const std::string& start) {
+    ensure_init();
+    git_buf buf = GIT_BUF_INIT;
+    int rc = git_repository_discover(&buf, start.c_str(), 0, nullptr);
+    if (rc == GIT_ENOTFOUND) return std::optional<std::string>{};
+    if (rc != 0) return fail(last_git_error("cannot look for a repository"));
+    git_repository* repo = nullptr;
+    rc = git_repository_open(&repo, buf.ptr);
+    git_buf_dispose(&buf);
+    if (rc != 0) return fail(last_git_error("cannot open repository"));
+    const char* wd = git_repository_workdir(repo);
+    std::optional<std::string> out;
+    if (wd) {
+        std::string w = wd;
+        if (w.size() > 1 && w.back() == '/') w.pop_back();
+        out = w;
+    }
+    git_repository_free(repo);
+    return out;
+}
+
+Result<GitRepo> GitRepo::open(const std::string& work_tree) {
+    ensure_init();
+    git_repository* repo = nullptr;
+    if (git_repository_open_ext(&repo, work_tree.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0)
+        return fail(last_git_error(fmt::format("cannot open repository at {}", work_tree)));
+    return GitRepo(repo, work_tree);
+}
+
+GitRepo::GitRepo(GitRepo&& o) noexcept : m_repo(std::exchange(o.m_repo, nullptr)), m_work_tree(std::move(o.m_work_tree)) {}
+GitRepo& GitRepo::operator=(GitRepo&& o) noexcept {
+    if (this != &o) {
+        if (m_repo) git_repository_free(m_repo);
+        m_repo = std::exchange(o.m_repo, nullptr);
+        m_work_tree = std::move(o.m_work_tree);
+    }
+    return *this;
+}
+GitRepo::~GitRepo() {
+    if (m_repo) git_repository_free(m_repo);
+}
+
+std::string GitRepo::git_dir() const {
+    std::string p = git_repository_path(m_repo);
+    if (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+}
+
+Result<std::string> GitRepo::resolve_commit(std::string_view rev) const {
+    git_object* obj = nullptr;
+    std::string r(rev);
+    if (git_revparse_single(&obj, m_repo, r.c_str()) != 0)
+        return fail(Error::usage(fmt::format("unknown revision '{}'", rev)));
+    Object owned(obj);
+    git_object* peeled = nullptr;
+    if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) != 0)
+        return fail(Error::usage(fmt::format("revision '{}' is not a commit", rev)));
+    Object p(peeled);
+    return hex(git_object_id(peeled));
+}
+
+Result<std::optional<std::string>> GitRepo::head_commit() const {
+    git_oid oid;
+    int rc = git_reference_name_to_id(&oid, m_repo, "HEAD");
+    if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH) return std::optional<std::string>{};
+    if (rc != 0) return fail(last_git_error("cannot read HEAD"));
+    return std::optional<std::string>{hex(&oid)};
+}
+
+Result<CommitInfo> GitRepo::commit_info(std::string_view commit_id) const {
+    auto oid = MLOPS_TRY(parse_oid(commit_id));
+    git_commit* c = nullptr;
+    if (git_commit_lookup(&c, m_repo, &oid) != 0) return fail(last_git_error(fmt::format("commit {}", commit_id)));
+    Commit owned(c);
+    CommitInfo info;
+    info.id = hex(git_commit_id(c));
+    const git_signature* a = git_commit_author(c);
+    info.author = fmt::format("{} <{}>", a->name ? a->name : "", a->email ? a->email : "");
+    info.time = a->when.time;
+    info.offset_minutes = a->when.offset;
+    const char* s = git_commit_summary(c);
+    info.summary = s ? s : "";
+    return info;
+}
+
+static Result<Tree> commit_tree(git_repository* repo, std::string_view commit_id) {
+    auto oid = MLOPS_TRY(parse_oid(commit_id));
+    git_commit* c = nullptr;
+    if (git_commit_lookup(&c, repo, &oid) != 0) return fail(last_git_error(fmt::format("commit {}", commit_id)));
+    Commit owned(c);
+    git_tree* t = nullptr;
+    if (git_commit_tree(&t, c) != 0) return fail(last_git_error(fmt::format("tree of commit {}", commit_id)));
+    return Tree(t);
+}
+
+Result<std::optional<std::string>> GitRepo::blob_id_at(std::string_view commit_id, std::string_view path) const {
+    auto tree = MLOPS_TRY(commit_tree(m_repo, commit_id));
+    git_tree_entry* e = nullptr;
+    std::string p(path);
+    int rc = git_tree_entry_bypath(&e, tree.get(), p.c_str());
+    if (rc == GIT_ENOTFOUND) return std::optional<std::string>{};
+    if (rc != 0) return fail(last_git_error(fmt::format("{} at {}", path, commit_id)));
+    TreeEntry owned(e);
+    if (git_tree_entry_type(e) != GIT_OBJECT_BLOB) return std::optional<std::string>{};
+    return std::optional<std::string>{hex(git_tree_entry_id(e))};
+}
+
+Result<std::string> GitRepo::read_blob(std::string_view blob_id) const {
+    auto oid = MLOPS_TRY(parse_oid(blob_id));
+    git_blob* b = nullptr;
+    if (git_blob_lookup(&b, m_repo, &oid) != 0) return fail(last_git_error(fmt::format("blob {}", blob_id)));
+    Blob owned(b);
+    return std::string(static_cast<const char*>(git_blob_rawcontent(b)), std::size_t(git_blob_rawsize(b)));
+}
+
+Result<std::optional<std::string>> GitRepo::read_file_at(std::string_view commit_id, std::string_view path) const {
+    auto id = MLOPS_TRY(blob_id_at(commit_id, path));
+    if (!id) return std::optional<std::string>{};
+    return std::optional<std::string>{MLOPS_TRY(read_blob(*id))};
+}
+
+static Status find_in_tree(git_repository* repo, const git_tree* tree, const std::string& prefix,
+                           std::string_view suffix, std::unordered_set<std::string>& seen,
+                           const std::function<void(const BlobAt&)>& found) {
+    std::size_t n = git_tree_entrycount(tree);
+    for (std::size_t i = 0; i < n; ++i) {
+        const git_tree_entry* e = git_tree_entry_byindex(tree, i);
+        std::string name = git_tree_entry_name(e);
+        std::string path = prefix.empty() ? name : prefix + "/" + name;
+        auto type = git_tree_entry_type(e);
+        if (type == GIT_OBJECT_TREE) {
+            std::string id = hex(git_tree_entry_id(e));
+            if (!seen.insert(id).second) continue;
+            git_tree* sub = nullptr;
+            if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) != 0) return fail(last_git_error(path));
+            Tree owned(sub);
+            MLOPS_TRYV(find_in_tree(repo, sub, path, suffix, seen, found));
+        } else if (type == GIT_OBJECT_BLOB && name.size() > suffix.size() && name.ends_with(suffix)) {
+            found({path, hex(git_tree_entry_id(e))});
+        }
+    }
+    return {};
+}
+
+Status GitRepo::find_blobs(std::string_view commit_id, std::string_view suffix,
+                           std::unordered_set<std::string>& seen_trees,
+                           const std::function<void(const BlobAt&)>& found) const {
+    auto tree = MLOPS_TRY(commit_tree(m_repo, commit_id));
+    if (!seen_trees.insert(hex(git_tree_id(tree.get()))).second) return {};
+    return find_in_tree(m_repo, tree.get(), "", suffix, seen_trees, found);
+}
+
+Status GitRepo::find_index_blobs(std::string_view suffix, const std::function<void(const BlobAt&)>& found) const {
+    git_index* idx = nullptr;
+    if (git_repository_index(&idx, m_repo) != 0) return fail(last_git_error("cannot read the git index"));
+    GitIndex owned(idx);
+    std::size_t n = git_index_entrycount(idx);
+    for (std::size_t i = 0; i < n; ++i) {
+        const git_index_entry* e = git_index_get_byindex(idx, i);
+        std::string_view path = e->path;
+        if (path.size() > suffix.size() && path.ends_with(suffix)) found({std::string(path), hex(&e->id)});
+    }
+    return {};
+}
+
+Result<std::vector<std::string>> GitRepo::ref_tips() const {
+    git_reference_iterator* it = nullptr;
+    if (git_reference_iterator_new(&it, m_repo) != 0) return fail(last_git_error("cannot list references"));
+    RefIter owned(it);
+    std::vector<std::string> out;
+    git_reference* ref = nullptr;
+    while (git_reference_next(&ref, it) == 0) {
+        Reference r(ref);
+        const char* name = git_reference_name(ref);
+        std::string_view n = name;
+        if (!n.starts_with("refs/heads/") && !n.starts_with("refs/tags/")) continue;
+        git_object* obj = nullptr;
+        if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) != 0) continue; // tag of a non-commit
+        Object o(obj);
+        out.push_back(hex(git_object_id(obj)));
+    }
+    return out;
+}
+
+Status GitRepo::walk(const std::vector<std::string>& tips,
+                     const std::function<Result<bool>(const std::string&, const std::vector<std::string>&)>& fn) const {
+    if (tips.empty()) return {};
+    git_revwalk* w = nullptr;
+    if (git_revwalk_new(&w, m_repo) != 0) return fail(last_git_error("cannot walk history"));
+    Revwalk owned(w);
+    git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+    for (const auto& t : tips) {
+        auto oid = MLOPS_TRY(parse_oid(t));
+        if (git_revwalk_push(w, &oid) != 0) return fail(last_git_error(fmt::format("commit {}", t)));
+    }
+    git_oid oid;
+    while (git_revwalk_next(&oid, w) == 0) {
+        git_commit* c = nullptr;
+        if (git_commit_lookup(&c, m_repo, &oid) != 0) return fail(last_git_error("commit lookup"));
+        Commit owned_c(c);
+        std::vector<std::string> parents;
+        for (unsigned i = 0; i < git_commit_parentcount(c); ++i) parents.push_back(hex(git_commit_parent_id(c, i)));
+        if (!MLOPS_TRY(fn(hex(&oid), parents))) break;
+    }
+    return {};
+}
+
+Status GitRepo::stage(const std::vector<std::string>& paths) {
+    git_index* idx = nullptr;
+    if (git_repository_index(&idx, m_repo) != 0) return fail(last_git_error("cannot open the git index"));
+    GitIndex owned(idx);
+    for (const auto& p : paths)
+        if (git_index_add_bypath(idx, p.c_str()) != 0) return fail(last_git_error(fmt::format("cannot stage {}", p)));
+    if (git_index_write(idx) != 0) return fail(last_git_error("cannot write the git index"));
+    return {};
+}
+
+} // namespace mlops::gitrepo

@@ -1,0 +1,251 @@
+#include <mlops/index/index.hpp>
+
+#include <cstdio>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <mlops/util/fs.hpp>
+
+namespace mlops::index {
+
+using util::Error;
+using util::fail;
+
+namespace {
+void (*g_warn)(const std::string&) = nullptr;
+void warn(const std::string& m) {
+    if (g_warn) g_warn(m);
+}
+
+// Schema migrations; entry i brings version i to i + 1. Never edit a released entry.
+constexpr const char* k_migrations[] = {
+    R"sql(
+    CREATE TABLE stat_cache (
+        path TEXT PRIMARY KEY,
+        inode INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        ctime_ns INTEGER NOT NULL,
+        oid TEXT NOT NULL,
+        cached_at_ns INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE artifacts (
+        path TEXT PRIMARY KEY,
+        oid TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        files INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
+};
+static_assert(std::size(k_migrations) == k_schema_version);
+} // namespace
+
+void set_index_warning_handler(void (*handler)(const std::string&)) { g_warn = handler; }
+
+class Stmt {
+  public:
+    Stmt(sqlite3_stmt* s, sqlite3* db) : m_s(s), m_db(db) {}
+    Stmt(Stmt&& o) noexcept : m_s(std::exchange(o.m_s, nullptr)), m_db(o.m_db) {}
+    ~Stmt() { sqlite3_finalize(m_s); }
+    Stmt& text(int i, std::string_view v) {
+        sqlite3_bind_text(m_s, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& integer(int i, std::int64_t v) {
+        sqlite3_bind_int64(m_s, i, v);
+        return *this;
+    }
+    // true: a row is ready; false: done.
+    Result<bool> step() {
+        int rc = sqlite3_step(m_s);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        return fail(error(rc));
+    }
+    Status run() {
+        auto r = step();
+        if (!r) return fail(std::move(r).error());
+        sqlite3_reset(m_s);
+        return {};
+    }
+    void reset() {
+        sqlite3_reset(m_s);
+        sqlite3_clear_bindings(m_s);
+    }
+    std::string col_text(int i) {
+        auto* p = sqlite3_column_text(m_s, i);
+        return p ? std::string(reinterpret_cast<const char*>(p), std::size_t(sqlite3_column_bytes(m_s, i))) : "";
+    }
+    std::int64_t col_int(int i) { return sqlite3_column_int64(m_s, i); }
+    Error error(int rc) {
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            return Error::lock(fmt::format("the index is busy (another mlops process): {}", sqlite3_errmsg(m_db)));
+        return Error::io(fmt::format("index: {}", sqlite3_errmsg(m_db)));
+    }
+
+  private:
+    sqlite3_stmt* m_s;
+    sqlite3* m_db;
+};
+
+static Result<sqlite3*> open_db(const std::string& path) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close(db);
+        return fail(Error::io(fmt::format("cannot open index {}: {}", path, msg)));
+    }
+    sqlite3_busy_timeout(db, 30000);
+    return db;
+}
+
+Result<std::unique_ptr<Index>> Index::open(const std::string& path) {
+    for (int attempt = 0;; ++attempt) {
+        sqlite3* db = MLOPS_TRY(open_db(path));
+        std::unique_ptr<Index> index(new Index(db, path));
+        auto st = index->migrate();
+        if (st) return index;
+        // Only a damaged file is replaced; a busy one is an error for the caller to report.
+        int code = sqlite3_errcode(db);
+        index.reset();
+        if (attempt > 0 || (code != SQLITE_NOTADB && code != SQLITE_CORRUPT && st.error().kind != util::ErrorKind::integrity))
+            return fail(std::move(st).error());
+        std::string aside = fmt::format("{}.corrupt-{}", path, ::getpid());
+        warn(fmt::format("index {} is damaged ({}); moved it to {} and rebuilding", path, st.error().message, aside));
+        std::rename(path.c_str(), aside.c_str());
+        ::unlink((path + "-wal").c_str());
+        ::unlink((path + "-shm").c_str());
+    }
+}
+
+Index::~Index() { sqlite3_close(m_db); }
+
+Status Index::exec(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(m_db, sql, nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+        std::string msg = err ? err : sqlite3_errstr(rc);
+        sqlite3_free(err);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            return fail(Error::lock(fmt::format("the index {} is busy: {}", m_path, msg)));
+        return fail(Error::io(fmt::format("index {}: {}", m_path, msg)));
+    }
+    return {};
+}
+
+Result<Stmt> Index::prepare(const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    int rc = sqlite3_prepare_v2(m_db, sql, -1, &s, nullptr);
+    if (rc != SQLITE_OK) return fail(Error::io(fmt::format("index {}: {}", m_path, sqlite3_errmsg(m_db))));
+    return Stmt(s, m_db);
+}
+
+Status Index::migrate() {
+    MLOPS_TRYV(exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+    auto read_int = [&](const char* sql) -> Result<std::int64_t> {
+        auto st = MLOPS_TRY(prepare(sql));
+        MLOPS_TRY(st.step());
+        return st.col_int(0);
+    };
+    auto app = MLOPS_TRY(read_int("PRAGMA application_id"));
+    auto version = MLOPS_TRY(read_int("PRAGMA user_version"));
+    if (app != 0 && app != k_application_id)
+        return fail(Error::integrity(fmt::format("{} is not an mlops index (application_id {})", m_path, app)));
+    if (version > k_schema_version)
+        return fail(Error::usage(fmt::format(
+            "index {} has schema version {}, newer than this mlops understands ({}); upgrade mlops",
+            m_path, version, k_schema_version)));
+    if (version == k_schema_version && app == k_application_id) return {};
+    MLOPS_TRYV(begin_immediate());
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    version = MLOPS_TRY(read_int("PRAGMA user_version"));
+    for (auto v = version; v < k_schema_version; ++v) {
+        auto st = exec(k_migrations[v]);
+        if (!st) {
+            rollback();
+            return st;
+        }
+    }
+    auto st = exec(fmt::format("PRAGMA application_id={}; PRAGMA user_version={};", k_application_id,
+                               k_schema_version).c_str());
+    if (!st) {
+        rollback();
+        return st;
+    }
+    return commit();
+}
+
+Status Index::begin_immediate() { return exec("BEGIN IMMEDIATE"); }
+Status Index::commit() { return exec("COMMIT"); }
+void Index::rollback() { sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr); }
+
+Result<std::unordered_map<std::string, StatRow>> Index::load_stat_cache(std::string_view prefix) {
+    std::unordered_map<std::string, StatRow> out;
+    const char* sql_all = "SELECT path, inode, size, mtime_ns, ctime_ns, oid, cached_at_ns FROM stat_cache";
+    const char* sql_prefix = "SELECT path, inode, size, mtime_ns, ctime_ns, oid, cached_at_ns FROM stat_cache "
+                             "WHERE path = ?1 OR (path >= ?2 AND path < ?3)";
+    auto st = MLOPS_TRY(prepare(prefix.empty() ? sql_all : sql_prefix));
+    if (!prefix.empty()) {
+        std::string lo = std::string(prefix) + "/", hi = std::string(prefix) + "0"; // '0' follows '/'
+        st.text(1, prefix).text(2, lo).text(3, hi);
+    }
+    while (MLOPS_TRY(st.step())) {
+        StatRow r;
+        r.inode = std::uint64_t(st.col_int(1));
+        r.size = std::uint64_t(st.col_int(2));
+        r.mtime_ns = st.col_int(3);
+        r.ctime_ns = st.col_int(4);
+        r.oid = st.col_text(5);
+        r.cached_at_ns = st.col_int(6);
+        out.emplace(st.col_text(0), std::move(r));
+    }
+    return out;
+}
+
+Status Index::store_stat_cache(const std::vector<std::pair<std::string, StatRow>>& rows) {
+    if (rows.empty()) return {};
+    MLOPS_TRYV(begin_immediate());
+    auto body = [&]() -> Status {
+        auto st = MLOPS_TRY(prepare("INSERT OR REPLACE INTO stat_cache VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+        for (const auto& [path, r] : rows) {
+            st.text(1, path).integer(2, std::int64_t(r.inode)).integer(3, std::int64_t(r.size))
+                .integer(4, r.mtime_ns).integer(5, r.ctime_ns).text(6, r.oid).integer(7, r.cached_at_ns);
+            MLOPS_TRYV(st.run());
+        }
+        return {};
+    };
+    auto st = body();
+    if (!st) {
+        rollback();
+        return st;
+    }
+    return commit();
+}
+
+Status Index::upsert_artifact(const Artifact& a) {
+    auto st = MLOPS_TRY(prepare("INSERT OR REPLACE INTO artifacts VALUES (?1, ?2, ?3, ?4, ?5)"));
+    st.text(1, a.path).text(2, a.oid).text(3, a.kind).integer(4, std::int64_t(a.size)).integer(5, std::int64_t(a.files));
+    return st.run();
+}
+
+Status Index::remove_artifact(std::string_view path) {
+    auto st = MLOPS_TRY(prepare("DELETE FROM artifacts WHERE path = ?1"));
+    st.text(1, path);
+    return st.run();
+}
+
+Result<std::vector<Artifact>> Index::artifacts() {
+    std::vector<Artifact> out;
+    auto st = MLOPS_TRY(prepare("SELECT path, oid, kind, size, files FROM artifacts ORDER BY path"));
+    while (MLOPS_TRY(st.step())) {
+        out.push_back({st.col_text(0), st.col_text(1), st.col_text(2), std::uint64_t(st.col_int(3)),
+                       std::uint64_t(st.col_int(4))});
+    }
+    return out;
+}
+
+Status Index::clear() { return exec("DELETE FROM stat_cache; DELETE FROM artifacts;"); }
+
+} // namespace mlops::index

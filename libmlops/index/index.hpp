@@ -1,0 +1,84 @@
+// The SQLite index (`.mlops/index.db`): a cache over the objects and pointer files that makes
+// status fast. WAL mode, a busy timeout and BEGIN IMMEDIATE for writes, so several mlops processes
+// can use it at once. It can always be rebuilt: a lost or corrupt index costs time, never data.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <mlops/util/error.hpp>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace mlops::index {
+
+using util::Result;
+using util::Status;
+
+inline constexpr int k_application_id = 0x6d6c6f70; // "mlop"
+inline constexpr int k_schema_version = 1;
+
+// What the stat cache remembers of a file: if a file still has this inode, size, mtime and ctime,
+// its content hash is `oid` and it is not read again.
+struct StatRow {
+    std::uint64_t inode = 0;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::int64_t ctime_ns = 0;
+    std::string oid;
+    std::int64_t cached_at_ns = 0;
+};
+
+struct Artifact {
+    std::string path; // work-tree relative path of the tracked file or folder
+    std::string oid;
+    std::string kind; // "file" or "dir"
+    std::uint64_t size = 0;
+    std::uint64_t files = 0;
+};
+
+class Stmt;
+
+class Index {
+  public:
+    // Opens (creating and migrating as needed). A file that is not a valid index is moved aside
+    // and recreated, with a warning through `warn`.
+    static Result<std::unique_ptr<Index>> open(const std::string& path);
+    ~Index();
+
+    // Rows for `path` itself and every path below it ("" = all).
+    Result<std::unordered_map<std::string, StatRow>> load_stat_cache(std::string_view prefix);
+    Status store_stat_cache(const std::vector<std::pair<std::string, StatRow>>& rows);
+
+    Status upsert_artifact(const Artifact& a);
+    Status remove_artifact(std::string_view path);
+    Result<std::vector<Artifact>> artifacts();
+
+    // Drops every row (used by fsck --rebuild-index before re-indexing).
+    Status clear();
+
+    Status begin_immediate();
+    Status commit();
+    void rollback();
+
+    sqlite3* handle() { return m_db; }
+    const std::string& path() const { return m_path; }
+
+  private:
+    Index(sqlite3* db, std::string path) : m_db(db), m_path(std::move(path)) {}
+    Status exec(const char* sql);
+    Status migrate();
+    Result<Stmt> prepare(const char* sql);
+    sqlite3* m_db;
+    std::string m_path;
+};
+
+// Warnings the index wants a user to see (set by the CLI; default prints nothing).
+void set_index_warning_handler(void (*handler)(const std::string&));
+
+} // namespace mlops::index
