@@ -1,0 +1,69 @@
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+
+#include <mlops/index/index.hpp>
+
+#include "scratch.hpp"
+
+using namespace mlops;
+
+TEST_CASE("a new index has the application id and schema version", "[index]") {
+    test::Scratch s;
+    auto idx = index::Index::open(s / "index.db");
+    REQUIRE(idx);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2((*idx)->handle(), "PRAGMA application_id", -1, &st, nullptr);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(st, 0) == index::k_application_id);
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2((*idx)->handle(), "PRAGMA journal_mode", -1, &st, nullptr);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    CHECK(std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) == "wal");
+    sqlite3_finalize(st);
+}
+
+TEST_CASE("stat cache rows round-trip, by prefix", "[index]") {
+    test::Scratch s;
+    auto idx = index::Index::open(s / "index.db").value();
+    index::StatRow r{1, 2, 3, 4, std::string(64, 'a'), 5};
+    REQUIRE(idx->store_stat_cache({{"data/a", r}, {"data/b/c", r}, {"data0", r}, {"datum", r}}));
+    auto rows = idx->load_stat_cache("data");
+    REQUIRE(rows);
+    CHECK(rows->size() == 2); // data/a and data/b/c; not data0 or datum
+    CHECK(rows->at("data/a").oid == r.oid);
+    CHECK(idx->load_stat_cache("data0").value().size() == 1);
+    CHECK(idx->load_stat_cache("").value().size() == 4);
+}
+
+TEST_CASE("artifacts upsert and clear", "[index]") {
+    test::Scratch s;
+    auto idx = index::Index::open(s / "index.db").value();
+    REQUIRE(idx->upsert_artifact({"data", std::string(64, 'b'), "dir", 10, 2}));
+    REQUIRE(idx->upsert_artifact({"data", std::string(64, 'c'), "dir", 11, 3}));
+    auto a = idx->artifacts().value();
+    REQUIRE(a.size() == 1);
+    CHECK(a[0].size == 11);
+    REQUIRE(idx->clear());
+    CHECK(idx->artifacts().value().empty());
+}
+
+TEST_CASE("a damaged index file is moved aside and rebuilt", "[index]") {
+    test::Scratch s;
+    s.write("index.db", std::string(8192, 'G'));
+    auto idx = index::Index::open(s / "index.db");
+    REQUIRE(idx);
+    REQUIRE((*idx)->upsert_artifact({"x", std::string(64, 'd'), "file", 1, 1}));
+    CHECK(s.sh("ls index.db.corrupt-* >/dev/null 2>&1") == 0);
+}
+
+TEST_CASE("a newer schema is refused, not clobbered", "[index]") {
+    test::Scratch s;
+    {
+        auto idx = index::Index::open(s / "index.db").value();
+        sqlite3_exec(idx->handle(), "PRAGMA user_version=99", nullptr, nullptr, nullptr);
+    }
+    auto again = index::Index::open(s / "index.db");
+    REQUIRE_FALSE(again);
+    CHECK(again.error().message.find("newer") != std::string::npos);
+}
