@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The example the README's first command runs: version a real data set with mlops and git,
+# change it, look at the change, travel back in history, and check the store.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+MLOPS="${MLOPS:-$here/../build/apps/mlops/mlops}"
+mlops() { "$MLOPS" "$@"; }
+work="$(mktemp -d /tmp/mlops-example-XXXXXX)"
+trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
+cd "$work"
+export GIT_AUTHOR_NAME="${GIT_AUTHOR_NAME:-Example}" GIT_AUTHOR_EMAIL="${GIT_AUTHOR_EMAIL:-example@example.com}"
+export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+
+if [ -t 1 ]; then step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }; else step() { printf '\n$ %s\n' "$*"; }; fi
+
+git init -q -b main
+step mlops init
+mlops init
+
+mkdir -p data/weather
+cp "$here/data/iris.csv" data/
+# One file per year of the Seattle weather data set.
+for year in 2012 2013 2014 2015; do
+  { head -n 1 "$here/data/seattle_weather.csv"; grep "^$year" "$here/data/seattle_weather.csv"; } > "data/weather/$year.csv"
+done
+step mlops add data --git-add
+mlops add data --git-add
+git add .mlops/config .mlops/.gitignore
+git commit -qm "Track the data with mlops"
+step mlops status
+mlops status
+
+step "append rows to 2015, add a 2016 file"
+tail -n 5 "$here/data/seattle_weather.csv" >> data/weather/2015.csv
+head -n 3 "$here/data/seattle_weather.csv" > data/weather/2016.csv
+step mlops status
+mlops status
+step mlops diff
+mlops diff
+mlops add data -q
+git commit -qam "More weather"
+
+step mlops log data
+mlops log data
+
+step "git checkout HEAD~1 -- data.mlops && mlops checkout"
+git checkout -q HEAD~1 -- data.mlops
+mlops checkout
+test ! -e data/weather/2016.csv
+step "mlops diff HEAD~1 HEAD"
+mlops diff HEAD~1 HEAD
+git checkout -q HEAD -- data.mlops
+mlops checkout -q
+test -e data/weather/2016.csv
+
+step mlops fsck
+mlops fsck
+step mlops gc --dry-run
+mlops gc --dry-run
+echo
+echo "example finished: every step worked"
