@@ -1,6 +1,7 @@
 #include <mlops/index/index.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -22,12 +23,7 @@ constexpr const char* k_migrations[] = {
     R"sql(
     CREATE TABLE stat_cache (
         path TEXT PRIMARY KEY,
-        inode INTEGER NOT NULL,
-        size INTEGER NOT NULL,
-        mtime_ns INTEGER NOT NULL,
-        ctime_ns INTEGER NOT NULL,
-        oid TEXT NOT NULL,
-        cached_at_ns INTEGER NOT NULL
+        data BLOB NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE artifacts (
         path TEXT PRIMARY KEY,
@@ -51,6 +47,14 @@ class Stmt {
     Stmt& text(int i, std::string_view v) {
         sqlite3_bind_text(m_s, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
         return *this;
+    }
+    Stmt& blob(int i, std::string_view v) {
+        sqlite3_bind_blob(m_s, i, v.data(), int(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    std::string_view col_blob(int i) {
+        auto* p = static_cast<const char*>(sqlite3_column_blob(m_s, i));
+        return p ? std::string_view(p, std::size_t(sqlite3_column_bytes(m_s, i))) : std::string_view();
     }
     Stmt& integer(int i, std::int64_t v) {
         sqlite3_bind_int64(m_s, i, v);
@@ -181,47 +185,75 @@ Status Index::begin_immediate() { return exec("BEGIN IMMEDIATE"); }
 Status Index::commit() { return exec("COMMIT"); }
 void Index::rollback() { sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr); }
 
-Result<std::unordered_map<std::string, StatRow>> Index::load_stat_cache(std::string_view prefix) {
-    std::unordered_map<std::string, StatRow> out;
-    const char* sql_all = "SELECT path, inode, size, mtime_ns, ctime_ns, oid, cached_at_ns FROM stat_cache";
-    const char* sql_prefix = "SELECT path, inode, size, mtime_ns, ctime_ns, oid, cached_at_ns FROM stat_cache "
-                             "WHERE path = ?1 OR (path >= ?2 AND path < ?3)";
-    auto st = MLOPS_TRY(prepare(prefix.empty() ? sql_all : sql_prefix));
-    if (!prefix.empty()) {
-        std::string lo = std::string(prefix) + "/", hi = std::string(prefix) + "0"; // '0' follows '/'
-        st.text(1, prefix).text(2, lo).text(3, hi);
-    }
-    while (MLOPS_TRY(st.step())) {
-        StatRow r;
-        r.inode = std::uint64_t(st.col_int(1));
-        r.size = std::uint64_t(st.col_int(2));
-        r.mtime_ns = st.col_int(3);
-        r.ctime_ns = st.col_int(4);
-        r.oid = st.col_text(5);
-        r.cached_at_ns = st.col_int(6);
-        out.emplace(st.col_text(0), std::move(r));
+namespace {
+constexpr std::string_view k_stat_magic = "msc1";
+
+template <class T> void put(std::string& out, T v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+template <class T> bool get(std::string_view& in, T& v) {
+    if (in.size() < sizeof v) return false;
+    std::memcpy(&v, in.data(), sizeof v);
+    in.remove_prefix(sizeof v);
+    return true;
+}
+} // namespace
+
+std::string pack_stat_set(const StatSet& set) {
+    std::string out(k_stat_magic);
+    out.reserve(set.size() * 120 + 8);
+    put(out, std::uint32_t(set.size()));
+    for (const auto& r : set) {
+        put(out, std::uint32_t(r.path.size()));
+        out += r.path;
+        put(out, r.inode);
+        put(out, r.size);
+        put(out, r.mtime_ns);
+        put(out, r.ctime_ns);
+        put(out, r.cached_at_ns);
+        out.append(r.oid.size() == 64 ? r.oid : std::string(64, '0'));
     }
     return out;
 }
 
-Status Index::store_stat_cache(const std::vector<std::pair<std::string, StatRow>>& rows) {
-    if (rows.empty()) return {};
-    MLOPS_TRYV(begin_immediate());
-    auto body = [&]() -> Status {
-        auto st = MLOPS_TRY(prepare("INSERT OR REPLACE INTO stat_cache VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
-        for (const auto& [path, r] : rows) {
-            st.text(1, path).integer(2, std::int64_t(r.inode)).integer(3, std::int64_t(r.size))
-                .integer(4, r.mtime_ns).integer(5, r.ctime_ns).text(6, r.oid).integer(7, r.cached_at_ns);
-            MLOPS_TRYV(st.run());
-        }
-        return {};
-    };
-    auto st = body();
-    if (!st) {
-        rollback();
-        return st;
+Result<StatSet> unpack_stat_set(std::string_view in, std::string_view tracked_path) {
+    auto bad = [&] { return fail(Error::integrity(fmt::format("stat cache of {} is damaged", tracked_path))); };
+    if (!in.starts_with(k_stat_magic)) return bad();
+    in.remove_prefix(k_stat_magic.size());
+    std::uint32_t n = 0;
+    if (!get(in, n)) return bad();
+    StatSet set;
+    set.reserve(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        StatRow r;
+        std::uint32_t len = 0;
+        if (!get(in, len) || in.size() < len) return bad();
+        r.path.assign(in.data(), len);
+        in.remove_prefix(len);
+        if (!get(in, r.inode) || !get(in, r.size) || !get(in, r.mtime_ns) || !get(in, r.ctime_ns) ||
+            !get(in, r.cached_at_ns) || in.size() < 64)
+            return bad();
+        r.oid.assign(in.data(), 64);
+        in.remove_prefix(64);
+        set.push_back(std::move(r));
     }
-    return commit();
+    if (!in.empty()) return bad();
+    return set;
+}
+
+Result<StatSet> Index::load_stat_set(std::string_view tracked_path) {
+    auto st = MLOPS_TRY(prepare("SELECT data FROM stat_cache WHERE path = ?1"));
+    st.text(1, tracked_path);
+    if (!MLOPS_TRY(st.step())) return StatSet{};
+    auto blob = st.col_blob(0);
+    auto set = unpack_stat_set(blob, tracked_path);
+    if (!set) return StatSet{}; // a cache: a damaged row only costs re-hashing
+    return set;
+}
+
+Status Index::store_stat_set(std::string_view tracked_path, const StatSet& set) {
+    auto st = MLOPS_TRY(prepare("INSERT OR REPLACE INTO stat_cache VALUES (?1, ?2)"));
+    std::string blob = pack_stat_set(set);
+    st.text(1, tracked_path).blob(2, blob);
+    return st.run();
 }
 
 Status Index::upsert_artifact(const Artifact& a) {

@@ -26,6 +26,7 @@ inline constexpr int k_schema_version = 1;
 // What the stat cache remembers of a file: if a file still has this inode, size, mtime and ctime,
 // its content hash is `oid` and it is not read again.
 struct StatRow {
+    std::string path; // relative to the tracked path ("" for a tracked file)
     std::uint64_t inode = 0;
     std::uint64_t size = 0;
     std::int64_t mtime_ns = 0;
@@ -33,6 +34,12 @@ struct StatRow {
     std::string oid;
     std::int64_t cached_at_ns = 0;
 };
+
+// The stat cache of one tracked path, sorted by path. Stored as one packed row per tracked path,
+// so that loading 100,000 entries is one read, not 100,000 rows.
+using StatSet = std::vector<StatRow>;
+std::string pack_stat_set(const StatSet& set);
+Result<StatSet> unpack_stat_set(std::string_view blob, std::string_view tracked_path);
 
 struct Artifact {
     std::string path; // work-tree relative path of the tracked file or folder
@@ -51,9 +58,9 @@ class Index {
     static Result<std::unique_ptr<Index>> open(const std::string& path);
     ~Index();
 
-    // Rows for `path` itself and every path below it ("" = all).
-    Result<std::unordered_map<std::string, StatRow>> load_stat_cache(std::string_view prefix);
-    Status store_stat_cache(const std::vector<std::pair<std::string, StatRow>>& rows);
+    // The stat cache of a tracked path (empty when none is stored or it is unreadable).
+    Result<StatSet> load_stat_set(std::string_view tracked_path);
+    Status store_stat_set(std::string_view tracked_path, const StatSet& set);
 
     Status upsert_artifact(const Artifact& a);
     Status remove_artifact(std::string_view path);

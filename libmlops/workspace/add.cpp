@@ -102,7 +102,7 @@ Result<std::vector<AddedPath>> add(Repository& repo, const AddOptions& opts) {
             MLOPS_TRYV(link_into_worktree(repo, p, snap, links));
             // Linking changed inodes; the cache rows for these files are refreshed next time.
         }
-        MLOPS_TRYV(index->store_stat_cache(snap.cache_updates));
+        if (snap.stat_set) MLOPS_TRYV(index->store_stat_set(p, *snap.stat_set));
         MLOPS_TRYV(index->upsert_artifact({p, snap.pointer.oid, kind_name(snap.pointer.kind), snap.pointer.size,
                                            snap.pointer.files}));
         to_stage.push_back(ptr_rel);

@@ -41,7 +41,7 @@ struct Plan {
     std::vector<const store::TreeEntry*> write;
     std::vector<std::string> remove;    // absolute paths of files to delete
     bool replace_kind = false;           // a folder where a file goes, or the reverse
-    std::vector<std::pair<std::string, index::StatRow>> cache_updates;
+    std::optional<index::StatSet> stat_set; // of the unchanged work tree
 };
 
 std::string entry_abs(Repository& repo, const std::string& path, const std::string& entry) {
@@ -72,7 +72,7 @@ Result<std::vector<CheckoutResult>> checkout(Repository& repo, const CheckoutOpt
         store::Tree current;
         if (st) {
             auto snap = MLOPS_TRY(snapshot(repo, p, ScanOptions{}));
-            plan.cache_updates = std::move(snap.cache_updates);
+            plan.stat_set = std::move(snap.stat_set);
             if (snap.pointer.oid == plan.pointer.oid && snap.pointer.kind == plan.pointer.kind) {
                 plans.push_back(std::move(plan));
                 continue;
@@ -129,7 +129,7 @@ Result<std::vector<CheckoutResult>> checkout(Repository& repo, const CheckoutOpt
     }
 
     std::vector<CheckoutResult> out;
-    std::vector<std::pair<std::string, index::StatRow>> cache_updates;
+    auto* index = MLOPS_TRY(repo.index());
     for (auto& plan : plans) {
         CheckoutResult r{plan.path, 0, 0, plan.write.empty() && plan.remove.empty()};
         for (const auto& f : plan.remove) {
@@ -166,11 +166,10 @@ Result<std::vector<CheckoutResult>> checkout(Repository& repo, const CheckoutOpt
         }));
         progress.finish();
         r.written = plan.write.size();
-        std::move(plan.cache_updates.begin(), plan.cache_updates.end(), std::back_inserter(cache_updates));
+        // Files just written get their stat cache on the next status (they are racy until then).
+        if (r.unchanged && plan.stat_set) (void)index->store_stat_set(plan.path, *plan.stat_set);
         out.push_back(std::move(r));
     }
-    auto* index = MLOPS_TRY(repo.index());
-    (void)index->store_stat_cache(cache_updates);
     return out;
 }
 

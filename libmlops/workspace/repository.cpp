@@ -38,9 +38,23 @@ Repository::Repository(std::string root, config::Config cfg, bool has_git)
     : m_root(std::move(root)), m_config(std::move(cfg)),
       m_store(m_root + "/" + k_dir_name + "/objects", m_root + "/" + k_dir_name + "/tmp"), m_has_git(has_git) {}
 
+// The enclosing git work tree: the nearest folder with a `.git` entry (a folder, or a file for
+// worktrees and submodules). Found without libgit2, whose start-up (it loads TLS certificates)
+// would cost more than a whole `mlops status`.
+static std::optional<std::string> find_git_work_tree(const std::string& start) {
+    std::string dir = util::normalize_path(start);
+    for (;;) {
+        struct stat st;
+        if (::lstat((dir + "/.git").c_str(), &st) == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))) return dir;
+        if (dir == "/") return std::nullopt;
+        dir = util::parent_path(dir);
+        if (dir.empty()) dir = "/";
+    }
+}
+
 Result<std::unique_ptr<Repository>> Repository::discover(const std::string& cwd) {
     // The nearest folder with .mlops, but never beyond the enclosing git work tree.
-    auto git_root = MLOPS_TRY(gitrepo::GitRepo::discover_work_tree(cwd));
+    auto git_root = find_git_work_tree(cwd);
     std::string dir = util::normalize_path(cwd);
     for (;;) {
         if (is_dir(dir + "/" + k_dir_name)) break;

@@ -28,38 +28,51 @@ struct WalkEntry {
     util::FileStat st;
 };
 
-Status walk_dir(int dirfd, const std::string& display_dir, const std::string& prefix,
-                std::vector<WalkEntry>& out) {
+// Lists files (and symlinks) below `dirfd` in tree order: bytewise order of the full relative path,
+// which is per-folder order with folder names compared as "name/". No stat here: d_type says what
+// an entry is (fstatat only where the filesystem does not tell).
+Status list_dir(int dirfd, const std::string& display_dir, const std::string& prefix, std::vector<WalkEntry>& out) {
     int fd = ::dup(dirfd);
-    if (fd < 0) return fail(Error::from_errno(fmt::format("cannot read folder {}", display_dir), errno));
-    DIR* d = ::fdopendir(fd);
+    DIR* d = fd >= 0 ? ::fdopendir(fd) : nullptr;
     if (!d) {
-        ::close(fd);
+        if (fd >= 0) ::close(fd);
         return fail(Error::from_errno(fmt::format("cannot read folder {}", display_dir), errno));
     }
     ::rewinddir(d);
-    std::vector<std::pair<std::string, unsigned char>> names;
-    errno = 0;
+    struct Name {
+        std::string key; // name, plus "/" for folders
+        unsigned char type;
+    };
+    std::vector<Name> names;
     while (auto* e = ::readdir(d)) {
         std::string_view n = e->d_name;
         if (n == "." || n == "..") continue;
-        names.emplace_back(std::string(n), e->d_type);
+        unsigned char type = e->d_type;
+        if (type == DT_UNKNOWN) {
+            struct stat st;
+            if (::fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                int err = errno;
+                ::closedir(d);
+                return fail(Error::from_errno(fmt::format("cannot stat {}/{}", display_dir, n), err));
+            }
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : S_ISLNK(st.st_mode) ? DT_LNK : DT_FIFO;
+        }
+        names.push_back({type == DT_DIR ? std::string(n) + "/" : std::string(n), type});
     }
     ::closedir(d);
-    for (auto& [name, type] : names) {
-        std::string rel = prefix.empty() ? name : prefix + "/" + name;
+    std::sort(names.begin(), names.end(), [](const Name& a, const Name& b) { return a.key < b.key; });
+    for (auto& [key, type] : names) {
+        std::string name = type == DT_DIR ? key.substr(0, key.size() - 1) : key;
         if (name.find('\n') != std::string::npos)
             return fail(Error::usage(fmt::format("{}/{}: file names with a newline are not supported", display_dir, name)));
-        struct stat st;
-        if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-            return fail(Error::from_errno(fmt::format("cannot stat {}/{}", display_dir, name), errno));
-        if (S_ISDIR(st.st_mode)) {
+        std::string rel = prefix.empty() ? name : prefix + "/" + name;
+        if (type == DT_DIR) {
             int sub = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
             if (sub < 0) return fail(Error::from_errno(fmt::format("cannot open folder {}/{}", display_dir, name), errno));
             util::UniqueFd owned(sub);
-            MLOPS_TRYV(walk_dir(sub, display_dir + "/" + name, rel, out));
-        } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
-            out.push_back({std::move(rel), util::to_file_stat(st)});
+            MLOPS_TRYV(list_dir(sub, display_dir + "/" + name, rel, out));
+        } else if (type == DT_REG || type == DT_LNK) {
+            out.push_back({std::move(rel), {}});
         } else {
             return fail(Error::usage(fmt::format("{}/{}: not a regular file, folder or symlink", display_dir, name)));
         }
@@ -67,9 +80,27 @@ Status walk_dir(int dirfd, const std::string& display_dir, const std::string& pr
     return {};
 }
 
+// lstat of every listed entry, in parallel: on a warm cache this is most of what status costs.
+Status stat_entries(int rootfd, const std::string& display_root, std::vector<WalkEntry>& entries, unsigned jobs) {
+    constexpr std::size_t k_chunk = 512;
+    std::size_t chunks = (entries.size() + k_chunk - 1) / k_chunk;
+    return util::parallel_for(chunks, jobs, [&](std::size_t c) -> Status {
+        std::size_t end = std::min(entries.size(), (c + 1) * k_chunk);
+        for (std::size_t i = c * k_chunk; i < end; ++i) {
+            struct stat st;
+            if (::fstatat(rootfd, entries[i].rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+                return fail(Error::from_errno(fmt::format("cannot stat {}/{}", display_root, entries[i].rel), errno));
+            entries[i].st = util::to_file_stat(st);
+            if (!entries[i].st.is_regular && !entries[i].st.is_symlink)
+                return fail(Error::usage(fmt::format("{}/{}: changed while being read", display_root, entries[i].rel)));
+        }
+        return {};
+    });
+}
+
 bool trusted(const index::StatRow& row, const util::FileStat& st) {
     return row.inode == st.inode && row.size == st.size && row.mtime_ns == st.mtime_ns &&
-           row.ctime_ns == st.ctime_ns && row.cached_at_ns - st.mtime_ns > k_racy_ns && util::is_oid(row.oid);
+           row.ctime_ns == st.ctime_ns && row.cached_at_ns - st.mtime_ns > k_racy_ns;
 }
 
 store::EntryMode entry_mode(const util::FileStat& st) {
@@ -123,32 +154,41 @@ Result<Snapshot> snapshot(Repository& repo, const std::string& rel, const ScanOp
 
     Snapshot snap;
     auto* index = MLOPS_TRY(repo.index());
+    auto cache = MLOPS_TRY(index->load_stat_set(rel));
     std::vector<WalkEntry> entries;
     if (top->is_dir) {
         auto fd = MLOPS_TRY(util::UniqueFd::open_dir(abs));
-        MLOPS_TRYV(walk_dir(fd.get(), rel, "", entries));
+        MLOPS_TRYV(list_dir(fd.get(), rel, "", entries));
+        MLOPS_TRYV(stat_entries(fd.get(), rel, entries, repo.jobs()));
     } else {
         entries.push_back({"", *top});
     }
-    auto cache = MLOPS_TRY(index->load_stat_cache(rel));
     auto full_rel = [&](const std::string& e) { return e.empty() ? rel : rel + "/" + e; };
 
-    // Look everything up; what is left gets hashed, largest first so one big file overlaps the rest.
+    // Look everything up (entries and cache are both in tree order: a merge); what is left gets
+    // hashed, largest first so that one big file overlaps the many small ones.
     std::vector<std::string> oids(entries.size());
+    std::vector<std::int64_t> cached_at(entries.size(), 0);
+    std::vector<char> store_linked(entries.size(), 0);
     std::vector<std::size_t> todo;
     std::uint64_t todo_bytes = 0;
+    std::size_t c = 0;
     for (std::size_t i = 0; i < entries.size(); ++i) {
         if (entries[i].st.is_symlink) {
             if (auto link = MLOPS_TRY(store_link(repo, repo.abs(full_rel(entries[i].rel))))) {
                 oids[i] = link->first;
                 entries[i].st = link->second;
-                continue;
+                store_linked[i] = 1;
+            } else {
+                todo.push_back(i);
             }
+            continue;
         }
-        auto it = cache.find(full_rel(entries[i].rel));
-        if (it != cache.end() && !entries[i].st.is_symlink && trusted(it->second, entries[i].st) &&
-            (opts.mode == StoreMode::hash_only || repo.objects().exists(it->second.oid))) {
-            oids[i] = it->second.oid;
+        while (c < cache.size() && cache[c].path < entries[i].rel) ++c;
+        if (c < cache.size() && cache[c].path == entries[i].rel && trusted(cache[c], entries[i].st) &&
+            (opts.mode == StoreMode::hash_only || repo.objects().exists(cache[c].oid))) {
+            oids[i] = cache[c].oid;
+            cached_at[i] = cache[c].cached_at_ns;
         } else {
             todo.push_back(i);
             todo_bytes += entries[i].st.size;
@@ -189,13 +229,19 @@ Result<Snapshot> snapshot(Repository& repo, const std::string& rel, const ScanOp
         }));
     }
     for (std::size_t i : todo) {
-        if (entries[i].st.is_symlink) continue;
-        index::StatRow row{entries[i].st.inode, entries[i].st.size, entries[i].st.mtime_ns,
-                           entries[i].st.ctime_ns, oids[i], now};
-        snap.cache_updates.emplace_back(full_rel(entries[i].rel), std::move(row));
-        snap.hashed_bytes += entries[i].st.size;
+        cached_at[i] = now;
+        if (!entries[i].st.is_symlink) snap.hashed_bytes += entries[i].st.size;
     }
     snap.hashed_files = todo.size();
+    // The new stat cache of this path, rewritten only when something was hashed or went away.
+    index::StatSet fresh;
+    fresh.reserve(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (entries[i].st.is_symlink || store_linked[i]) continue;
+        const auto& st = entries[i].st;
+        fresh.push_back({entries[i].rel, st.inode, st.size, st.mtime_ns, st.ctime_ns, oids[i], cached_at[i]});
+    }
+    if (snap.hashed_files > 0 || fresh.size() != cache.size()) snap.stat_set = std::move(fresh);
 
     if (!top->is_dir) {
         snap.pointer = Pointer{1, Kind::file, oids[0], top->size, 1};
@@ -207,7 +253,9 @@ Result<Snapshot> snapshot(Repository& repo, const std::string& rel, const ScanOp
         std::uint64_t size = entries[i].st.size;
         snap.tree.entries.push_back({std::move(entries[i].rel), entry_mode(entries[i].st), size, std::move(oids[i])});
     }
-    snap.tree.sort();
+    if (!std::is_sorted(snap.tree.entries.begin(), snap.tree.entries.end(),
+                        [](const auto& a, const auto& b) { return a.path < b.path; }))
+        snap.tree.sort();
     std::string text = snap.tree.serialize();
     std::string tree_oid;
     if (opts.mode == StoreMode::store) {

@@ -3,6 +3,7 @@
 // In StoreMode::store the same pass also writes the content into the object store (mlops add).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,8 @@ struct Snapshot {
     std::uint64_t hashed_files = 0;
     std::uint64_t hashed_bytes = 0;
     std::uint64_t new_objects = 0;
-    std::vector<std::pair<std::string, index::StatRow>> cache_updates;
+    // The path's new stat cache, when it changed (store it with Index::store_stat_set).
+    std::optional<index::StatSet> stat_set;
 };
 
 struct ScanOptions {

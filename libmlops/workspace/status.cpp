@@ -66,7 +66,7 @@ Result<std::vector<std::string>> resolve_tracked(Repository& repo, const std::ve
 Result<std::vector<PathStatus>> status(Repository& repo, const StatusOptions& opts) {
     auto paths = MLOPS_TRY(resolve_tracked(repo, opts.paths));
     std::vector<PathStatus> out;
-    std::vector<std::pair<std::string, index::StatRow>> cache_updates;
+    std::vector<std::pair<std::string, index::StatSet>> cache_updates;
     for (const auto& p : paths) {
         std::string ptr_rel = pointer_path_for(p);
         auto ptr = MLOPS_TRY(read_pointer(repo.abs(ptr_rel), ptr_rel));
@@ -83,7 +83,7 @@ Result<std::vector<PathStatus>> status(Repository& repo, const StatusOptions& op
         ScanOptions so;
         so.progress = opts.progress;
         auto snap = MLOPS_TRY(snapshot(repo, p, so));
-        std::move(snap.cache_updates.begin(), snap.cache_updates.end(), std::back_inserter(cache_updates));
+        if (snap.stat_set) cache_updates.emplace_back(p, std::move(*snap.stat_set));
         ps.actual_oid = snap.pointer.oid;
         if (snap.pointer.oid == ptr->oid && snap.pointer.kind == ptr->kind) {
             ps.state = PathState::unchanged;
@@ -103,7 +103,7 @@ Result<std::vector<PathStatus>> status(Repository& repo, const StatusOptions& op
     // Refreshing the cache is an optimisation; a busy index must not fail a read-only command.
     if (!cache_updates.empty()) {
         auto* index = MLOPS_TRY(repo.index());
-        (void)index->store_stat_cache(cache_updates);
+        for (const auto& [path, set] : cache_updates) (void)index->store_stat_set(path, set);
     }
     return out;
 }

@@ -23,17 +23,34 @@ TEST_CASE("a new index has the application id and schema version", "[index]") {
     sqlite3_finalize(st);
 }
 
-TEST_CASE("stat cache rows round-trip, by prefix", "[index]") {
+TEST_CASE("stat sets round-trip per tracked path", "[index]") {
     test::Scratch s;
     auto idx = index::Index::open(s / "index.db").value();
-    index::StatRow r{1, 2, 3, 4, std::string(64, 'a'), 5};
-    REQUIRE(idx->store_stat_cache({{"data/a", r}, {"data/b/c", r}, {"data0", r}, {"datum", r}}));
-    auto rows = idx->load_stat_cache("data");
-    REQUIRE(rows);
-    CHECK(rows->size() == 2); // data/a and data/b/c; not data0 or datum
-    CHECK(rows->at("data/a").oid == r.oid);
-    CHECK(idx->load_stat_cache("data0").value().size() == 1);
-    CHECK(idx->load_stat_cache("").value().size() == 4);
+    index::StatSet set = {{"a.csv", 1, 2, 3, 4, std::string(64, 'a'), 5}, {"b/c.csv", 6, 7, 8, 9, std::string(64, 'b'), 10}};
+    REQUIRE(idx->store_stat_set("data", set));
+    REQUIRE(idx->store_stat_set("model.pt", {{"", 11, 12, 13, 14, std::string(64, 'c'), 15}}));
+    auto back = idx->load_stat_set("data");
+    REQUIRE(back);
+    REQUIRE(back->size() == 2);
+    CHECK(back->at(1).path == "b/c.csv");
+    CHECK(back->at(1).inode == 6);
+    CHECK(back->at(1).cached_at_ns == 10);
+    CHECK(back->at(1).oid == std::string(64, 'b'));
+    CHECK(idx->load_stat_set("model.pt").value().size() == 1);
+    CHECK(idx->load_stat_set("unknown").value().empty());
+}
+
+TEST_CASE("a damaged stat set reads as empty (it is only a cache)", "[index]") {
+    auto packed = index::pack_stat_set({{"x", 1, 2, 3, 4, std::string(64, 'd'), 5}});
+    CHECK(index::unpack_stat_set(packed, "p").value().size() == 1);
+    CHECK_FALSE(index::unpack_stat_set(packed.substr(0, packed.size() - 1), "p"));
+    CHECK_FALSE(index::unpack_stat_set("junk", "p"));
+    test::Scratch s;
+    auto idx = index::Index::open(s / "index.db").value();
+    sqlite3_exec(idx->handle(), "INSERT INTO stat_cache VALUES ('data', x'00ff')", nullptr, nullptr, nullptr);
+    auto set = idx->load_stat_set("data");
+    REQUIRE(set);
+    CHECK(set->empty());
 }
 
 TEST_CASE("artifacts upsert and clear", "[index]") {
