@@ -61,3 +61,62 @@ expect_code() {
 finish() {
     echo "$E2E_PASSED passed, $E2E_FAILED failed"
 }
+
+# --- Helpers for the per-area tests -------------------------------------------------------------
+
+# run CMD...: runs CMD without stopping the test; sets RC, OUT (stdout) and ERR (stderr).
+run() {
+    RC=0
+    OUT=$("$@" 2>"$E2E_TMP/stderr") || RC=$?
+    ERR=$(cat "$E2E_TMP/stderr")
+}
+
+# json_get EXPR: reads a JSON document on stdin and prints the Python expression EXPR evaluated with
+# `j` bound to it (strings as they are, everything else as compact JSON: true, null, [..]).
+json_get() {
+    python3 -c 'import json, sys
+j = json.load(sys.stdin)
+r = eval(sys.argv[1])
+print(r if isinstance(r, str) else json.dumps(r, sort_keys=True))' "$1"
+}
+
+# assert_eq GOT WANT WHAT
+assert_eq() {
+    [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
+}
+
+# oid_of POINTER_FILE: the oid a pointer file names.
+oid_of() { sed -n 's/^oid: //p' "$1"; }
+# object_path OID: where the object lives, relative to the repository root.
+object_path() { echo ".mlops/objects/${1:0:2}/${1:2}"; }
+# count_objects: objects in the store of the repository in the current folder.
+count_objects() { find .mlops/objects -mindepth 2 -type f | wc -l | tr -d ' '; }
+# sha256 FILE
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+# commit MSG: commits everything in the test repository.
+commit() {
+    git add -A
+    git commit -qm "$1"
+}
+
+# repo_state: a fingerprint of the work tree and the metadata a failed command must leave alone
+# (every file but the index, its lock and temporary files; plus git's view).
+repo_state() {
+    find . -path ./.git -prune -o -path ./.mlops/tmp -prune -o \( -type f -o -type l \) -print |
+        grep -v -e '^\./\.mlops/index\.db' -e '^\./\.mlops/lock$' | LC_ALL=C sort |
+        while IFS= read -r f; do
+            if [ -L "$f" ]; then echo "$f -> $(readlink "$f")"; else echo "$f $(sha256 "$f")"; fi
+        done
+    git status --porcelain 2>/dev/null || true
+}
+
+# expect_rejected CODE PATTERN -- CMD...: like expect_code, and CMD must change nothing (no pointer
+# file, no .gitignore line, no object).
+expect_rejected() {
+    local before after
+    before=$(repo_state)
+    expect_code "$@"
+    after=$(repo_state)
+    [ "$before" = "$after" ] || fail "${*:4}: changed the repository: $(diff <(echo "$before") <(echo "$after") || true)"
+}
