@@ -33,6 +33,9 @@ Status publish(const std::string& tmp, const std::string& dest) {
         ::unlink(tmp.c_str());
         return fail(Error::from_errno(fmt::format("cannot write {}", dest), e));
     }
+    // When both names are hard links to the same file (re-adding with cache.type hardlink),
+    // rename() succeeds without doing anything (POSIX) and the temporary name would stay behind.
+    ::unlink(tmp.c_str());
     return {};
 }
 
