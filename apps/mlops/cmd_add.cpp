@@ -1,6 +1,7 @@
 // mlops add: track files and folders by content.
 #include "commands.hpp"
 
+#include <mlops/util/paths.hpp>
 #include <mlops/util/progress.hpp>
 #include <mlops/workspace/add.hpp>
 
@@ -34,7 +35,7 @@ int run_add(Context& ctx, const AddOptions& opts) {
         ctx.print_json({{"added", list}});
         return 0;
     }
-    std::vector<std::string> to_commit;
+    std::vector<std::string> to_commit, ignores;
     for (const auto& a : added) {
         std::string what = a.pointer.kind == workspace::Kind::dir
                                ? fmt::format("folder, {} files, {}", a.pointer.files, util::human_bytes(a.pointer.size))
@@ -42,11 +43,15 @@ int run_add(Context& ctx, const AddOptions& opts) {
         ctx.say(fmt::format("{} {} ({}; {} new object{})", a.changed ? "added" : "unchanged", ctx.display(a.path), what,
                             a.new_objects, a.new_objects == 1 ? "" : "s"));
         to_commit.push_back(ctx.display(a.path) + ".mlops");
+        // The .gitignore that add wrote: the one next to the data, not necessarily the one here.
+        std::string ignore = ctx.display(util::join_path(util::parent_path(a.path), ".gitignore"));
+        if (std::find(ignores.begin(), ignores.end(), ignore) == ignores.end()) ignores.push_back(ignore);
     }
     if (!opts.git_add && repo.has_git() && !ctx.global.quiet) {
         std::string files;
         for (const auto& f : to_commit) files += " " + f;
-        ctx.say(fmt::format("\nTo track the changes with git, run:\n\tgit add{} .gitignore", files));
+        for (const auto& f : ignores) files += " " + f;
+        ctx.say(fmt::format("\nTo track the changes with git, run:\n\tgit add{}", files));
     }
     return 0;
 }

@@ -50,7 +50,14 @@ std::string Context::display(const std::string& rel) {
     std::string abs = m_repo->abs(rel);
     if (base == m_repo->root() || rel == ".") return rel;
     if (abs.starts_with(base + "/")) return abs.substr(base.size() + 1);
-    return rel;
+    // Outside the current folder: climb to the common one, as git does ("../data"), so that the
+    // path can be pasted into a command run from here.
+    std::string up, dir = base;
+    while (dir.size() > 1 && !abs.starts_with(dir + "/")) {
+        up += "../";
+        dir = util::parent_path(dir);
+    }
+    return up + abs.substr(dir.size() > 1 ? dir.size() + 1 : 1);
 }
 
 std::string paint(const Context& ctx, const char* code, const std::string& text) {
