@@ -49,7 +49,8 @@ Runner register_diff(CLI::App& app) {
     auto opts = std::make_shared<DiffOptions>();
     auto* cmd = app.add_subcommand("diff", "Show changes in tracked data: work tree vs REV (default HEAD), or REV vs REV");
     cmd->add_option("revs", opts->revs, "Zero, one or two git revisions")->type_name("[REV [REV]]");
-    cmd->add_option("--path", opts->paths, "Only these tracked paths (repeatable)");
+    // One value per --path: a vector option would otherwise swallow the revisions after it.
+    cmd->add_option("--path", opts->paths, "Only these tracked paths (repeatable)")->allow_extra_args(false);
     cmd->add_flag("--exit-code", opts->exit_code, "Exit with 1 when there are changes");
     return [opts](Context& ctx) { return run_diff(ctx, *opts); };
 }
