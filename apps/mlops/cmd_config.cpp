@@ -23,6 +23,8 @@ int run_config(Context& ctx, const ConfigOptions& opts) {
         std::vector<std::pair<std::string, std::string>> entries;
         if (opts.global) {
             entries = util::value_or_throw(config::ConfigFile::load(config::global_config_path())).entries();
+        } else if (opts.local) {
+            entries = util::value_or_throw(config::ConfigFile::load(config::level_path(Level::local, dir_for()))).entries();
         } else {
             entries = util::value_or_throw(config::Config::load(dir_for())).entries();
         }

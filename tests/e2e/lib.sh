@@ -52,7 +52,7 @@ expect_code() {
     fi
     if [ "$want" != 0 ] && [ "$want" != 1 ]; then
         [ "$(printf '%s\n' "$err" | grep -c '^mlops: error:')" = 1 ] || fail "$*: expected exactly one 'mlops: error:' line, got: $err"
-        printf '%s' "$err" | grep -qiE 'terminate|what\(\)|stack|Segmentation|Aborted' && fail "$*: crashed: $err"
+        printf '%s' "$err" | grep -qiE 'terminate called|what\(\)|stack|Segmentation|Aborted' && fail "$*: crashed: $err"
     fi
     return 0
 }
