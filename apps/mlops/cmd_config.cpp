@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include <mlops/config/config.hpp>
+#include <mlops/remote/settings.hpp>
 
 namespace mlops::cli {
 
@@ -28,6 +29,8 @@ int run_config(Context& ctx, const ConfigOptions& opts) {
         } else {
             entries = util::value_or_throw(config::Config::load(dir_for())).entries();
         }
+        for (auto& [k, v] : entries)
+            if (remote::is_secret_key(k)) v = remote::k_masked;
         if (ctx.global.json) {
             nlohmann::json j = nlohmann::json::object();
             for (auto& [k, v] : entries) j[k] = v;
@@ -39,6 +42,9 @@ int run_config(Context& ctx, const ConfigOptions& opts) {
     }
     if (opts.key.empty()) throw util::CommandError(util::Error::usage("config needs a KEY (or --list)"));
     util::value_or_throw(config::split_key(opts.key));
+    // Remote secrets never go to the committed file, and are never shown.
+    bool secret = remote::is_secret_key(opts.key);
+    if (secret && level == Level::repo) level = Level::local;
     std::string path = level == Level::global ? config::global_config_path() : config::level_path(level, dir_for());
     if (opts.unset) {
         auto file = util::value_or_throw(config::ConfigFile::load(path));
@@ -48,10 +54,12 @@ int run_config(Context& ctx, const ConfigOptions& opts) {
     }
     if (opts.value) {
         util::check(config::validate(opts.key, *opts.value));
+        if (auto k = config::split_key(opts.key); k && k->section == "remote" && !k->subsection.empty())
+            util::check(remote::validate_setting(k->name, *opts.value));
         auto file = util::value_or_throw(config::ConfigFile::load(path));
         file.set(opts.key, *opts.value);
         util::check(file.save());
-        if (ctx.global.json) ctx.print_json({{"key", opts.key}, {"value", *opts.value}, {"file", path}});
+        if (ctx.global.json) ctx.print_json({{"key", opts.key}, {"value", secret ? remote::k_masked : *opts.value}, {"file", path}});
         return 0;
     }
     std::optional<std::string> value;
@@ -60,6 +68,7 @@ int run_config(Context& ctx, const ConfigOptions& opts) {
     } else {
         value = util::value_or_throw(config::Config::load(dir_for())).get(opts.key);
     }
+    if (value && secret) value = remote::k_masked;
     if (ctx.global.json) {
         ctx.print_json({{"key", opts.key}, {"value", value ? nlohmann::json(*value) : nlohmann::json(nullptr)}});
     } else if (value) {

@@ -3,11 +3,15 @@
 
 #include <mlops/workspace/status.hpp>
 
+#include "remote_cli.hpp"
+
 namespace mlops::cli {
 
 struct StatusOptions {
     std::vector<std::string> paths;
     bool exit_code = false;
+    bool remote = false;
+    std::string remote_name;
 };
 
 nlohmann::json change_json(const workspace::FileChange& c) {
@@ -15,6 +19,7 @@ nlohmann::json change_json(const workspace::FileChange& c) {
 }
 
 int run_status(Context& ctx, const StatusOptions& opts) {
+    if (opts.remote) return run_remote_status(ctx, {opts.remote_name, opts.paths, 0, opts.exit_code});
     auto& repo = ctx.repo();
     workspace::StatusOptions so;
     so.paths = ctx.repo_paths(opts.paths);
@@ -62,6 +67,8 @@ Runner register_status(CLI::App& app) {
     auto* cmd = app.add_subcommand("status", "Show tracked paths whose content differs from their pointer files");
     cmd->add_option("paths", opts->paths, "Tracked paths (default: all)")->type_name("PATH...");
     cmd->add_flag("--exit-code", opts->exit_code, "Exit with 1 when anything differs (for CI and hooks)");
+    cmd->add_flag("--remote", opts->remote, "Show which tracked objects a remote lacks (as `mlops remote status`)");
+    cmd->add_option("-r", opts->remote_name, "The remote for --remote (default: core.remote, or the only remote)")->type_name("NAME");
     return [opts](Context& ctx) { return run_status(ctx, *opts); };
 }
 

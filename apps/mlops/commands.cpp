@@ -12,6 +12,8 @@ constexpr Command k_commands[] = {
     {"init", register_init},         {"add", register_add},   {"status", register_status},
     {"checkout", register_checkout}, {"diff", register_diff}, {"log", register_log},
     {"gc", register_gc},             {"fsck", register_fsck}, {"config", register_config},
+    {"remote", register_remote},     {"push", register_push}, {"fetch", register_fetch},
+    {"pull", register_pull},
 };
 
 Context* g_ctx = nullptr;

@@ -33,6 +33,10 @@ Runner register_log(CLI::App&);
 Runner register_gc(CLI::App&);
 Runner register_fsck(CLI::App&);
 Runner register_config(CLI::App&);
+Runner register_remote(CLI::App&);
+Runner register_push(CLI::App&);
+Runner register_fetch(CLI::App&);
+Runner register_pull(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.
 int run_main(int argc, char** argv, Context& ctx);

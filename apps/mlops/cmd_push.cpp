@@ -1,0 +1,24 @@
+// mlops push: send the objects the pointer files reference (and everything they reach) to a remote.
+#include "commands.hpp"
+#include "remote_cli.hpp"
+
+namespace mlops::cli {
+
+int run_push(Context& ctx, const TransferCliOptions& opts) {
+    auto& repo = ctx.repo();
+    auto sel = remote::value_or_throw(remote::select_paths(repo, ctx.repo_paths(opts.paths)));
+    auto roots = remote::value_or_throw(remote::roots_for(repo, sel));
+    auto r = open_remote_for(ctx, opts.remote, opts.jobs, remote::Access::write);
+    auto st = remote::value_or_throw(remote::push(repo, r, roots, {ctx.progress()}));
+    report_transfer(ctx, "push", r, st);
+    return 0;
+}
+
+Runner register_push(CLI::App& app) {
+    auto opts = std::make_shared<TransferCliOptions>();
+    auto* cmd = app.add_subcommand("push", "Send tracked data to a remote (only what it lacks)");
+    add_transfer_options(cmd, *opts);
+    return [opts](Context& ctx) { return run_push(ctx, *opts); };
+}
+
+} // namespace mlops::cli

@@ -1,0 +1,246 @@
+#include <mlops/remote/local_backend.hpp>
+
+#include <cerrno>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <mlops/store/tree.hpp>
+#include <mlops/util/fs.hpp>
+#include <mlops/util/hash.hpp>
+#include <mlops/util/paths.hpp>
+
+namespace mlops::remote {
+
+namespace {
+
+constexpr std::size_t k_flush_objects = 1024;
+constexpr std::uint64_t k_flush_bytes = 1ull << 30;
+constexpr std::int64_t k_stale_temp_ns = 24ll * 3600 * 1000000000;
+
+// Copies `in` to `out` with copy_file_range (no user-space copy), falling back to read/write.
+Status copy_fd(int in, int out, const std::string& src, const std::string& dst) {
+    for (;;) {
+        ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+        if (n == 0) return {};
+        if (n > 0) continue;
+        if (errno == EINTR) continue;
+        if (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL) break;
+        return fail(util::Error::from_errno(fmt::format("cannot copy {} to {}", src, dst), errno));
+    }
+    return util::read_chunks(in, src, [&](const char* p, std::size_t n) { return util::write_all(out, p, n, dst); });
+}
+
+} // namespace
+
+LocalBackend::LocalBackend(std::string root, CreateRoot create) : m_root(std::move(root)), m_create(create) {}
+
+LocalBackend::~LocalBackend() {
+    // Unflushed writes are dropped, never published unsynced.
+    for (const auto& [key, tmp] : m_pending) ::unlink(tmp.c_str());
+}
+
+Status LocalBackend::check_key(const std::string& key) const {
+    if (!store::is_safe_relative_path(key) || key.starts_with("."))
+        return fail(Fault::rejected, fmt::format("invalid key '{}'", key));
+    return {};
+}
+
+Status LocalBackend::ensure_root() {
+    if (m_root_ok) return {};
+    auto st = MLOPS_TRY(util::stat_path(m_root));
+    if (!st) {
+        if (m_create == CreateRoot::no)
+            return fail(Fault::no_bucket, fmt::format("the folder {} does not exist", m_root));
+        MLOPS_TRYV(util::make_dirs(m_root));
+    } else if (!st->is_dir) {
+        return fail(Fault::no_bucket, fmt::format("{} is not a folder", m_root));
+    }
+    MLOPS_TRYV(util::make_dirs(m_root + "/.tmp"));
+    // Debris of writers killed long ago.
+    if (DIR* d = ::opendir((m_root + "/.tmp").c_str())) {
+        std::int64_t now = util::now_ns();
+        while (auto* e = ::readdir(d)) {
+            std::string n = e->d_name;
+            if (!n.starts_with(".tmp-")) continue;
+            std::string p = m_root + "/.tmp/" + n;
+            struct stat s;
+            if (::lstat(p.c_str(), &s) == 0 && now - util::to_file_stat(s).mtime_ns > k_stale_temp_ns) ::unlink(p.c_str());
+        }
+        ::closedir(d);
+    }
+    m_root_ok = true;
+    return {};
+}
+
+Result<bool> LocalBackend::exists(const std::string& key) {
+    MLOPS_TRYV(check_key(key));
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_pending.contains(key)) return true;
+        if (!m_root_ok) {
+            auto st = MLOPS_TRY(util::stat_path(m_root));
+            if (!st) {
+                if (m_create == CreateRoot::yes) return false;
+                return fail(Fault::no_bucket, fmt::format("the folder {} does not exist", m_root));
+            }
+        }
+    }
+    if (::access((m_root + "/" + key).c_str(), F_OK) == 0) return true;
+    if (errno == ENOENT || errno == ENOTDIR) return false;
+    return fail(util::Error::from_errno(fmt::format("cannot check {}/{}", m_root, key), errno));
+}
+
+Status LocalBackend::get(const std::string& key, const std::string& dest) {
+    MLOPS_TRYV(check_key(key));
+    std::string src = m_root + "/" + key;
+    {
+        std::lock_guard lock(m_mutex);
+        MLOPS_TRYV(ensure_root());
+        if (auto it = m_pending.find(key); it != m_pending.end()) src = it->second;
+    }
+    int in = ::open(src.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        if (errno == ENOENT) return fail(Fault::not_found, fmt::format("{}: not found", key));
+        return fail(util::Error::from_errno(fmt::format("cannot open {}", src), errno));
+    }
+    util::UniqueFd in_fd(in);
+    int out = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out < 0) return fail(util::Error::from_errno(fmt::format("cannot create {}", dest), errno));
+    util::UniqueFd out_fd(out);
+    return copy_fd(in, out, src, dest);
+}
+
+Status LocalBackend::put(const std::string& key, const std::string& src, const PutInfo& info) {
+    MLOPS_TRYV(check_key(key));
+    {
+        std::lock_guard lock(m_mutex);
+        MLOPS_TRYV(ensure_root());
+    }
+    auto in = MLOPS_TRY(util::UniqueFd::open_read(src));
+    std::string tmp = util::temp_name_in(m_root + "/.tmp");
+    int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+    if (out < 0) return fail(util::Error::from_errno(fmt::format("cannot create {}", tmp), errno));
+    util::UniqueFd out_fd(out);
+    std::uint64_t size = 0;
+    Status copied;
+    if (!info.sha256.empty()) {
+        // Hash while copying: content that does not match its name is never published.
+        util::Sha256 hash;
+        copied = util::read_chunks(in.get(), src, [&](const char* p, std::size_t n) -> util::Status {
+            hash.update(p, n);
+            size += n;
+            return util::write_all(out, p, n, tmp);
+        });
+        if (copied) {
+            auto actual = hash.finish().hex();
+            if (actual != info.sha256)
+                copied = fail(Fault::corrupt, fmt::format("{}: the local content hashes to {}, not {}; not copied", key,
+                                                          actual, info.sha256));
+        }
+    } else {
+        copied = copy_fd(in.get(), out, src, tmp);
+        struct stat st;
+        if (copied && ::fstat(out, &st) == 0) size = std::uint64_t(st.st_size);
+    }
+    if (!copied) {
+        ::unlink(tmp.c_str());
+        return copied;
+    }
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_pending.find(key); it != m_pending.end()) {
+        ::unlink(it->second.c_str());
+        it->second = tmp;
+    } else {
+        m_pending.emplace(key, tmp);
+    }
+    m_pending_bytes += size;
+    if (m_pending.size() >= k_flush_objects || m_pending_bytes >= k_flush_bytes) return flush_locked();
+    return {};
+}
+
+Status LocalBackend::flush() {
+    std::lock_guard lock(m_mutex);
+    return flush_locked();
+}
+
+Status LocalBackend::flush_locked() {
+    if (m_pending.empty()) return {};
+    MLOPS_TRYV(util::sync_filesystem(m_root + "/.tmp"));
+    std::vector<std::string> dirs;
+    for (auto it = m_pending.begin(); it != m_pending.end();) {
+        std::string final_path = m_root + "/" + it->first;
+        std::string dir = util::parent_path(final_path);
+        if (::rename(it->second.c_str(), final_path.c_str()) != 0) {
+            if (errno != ENOENT) return fail(util::Error::from_errno(fmt::format("cannot rename into {}", final_path), errno));
+            MLOPS_TRYV(util::make_dirs(dir));
+            if (::rename(it->second.c_str(), final_path.c_str()) != 0)
+                return fail(util::Error::from_errno(fmt::format("cannot rename into {}", final_path), errno));
+        }
+        it = m_pending.erase(it);
+    }
+    m_pending_bytes = 0;
+    return util::sync_filesystem(m_root);
+}
+
+Status LocalBackend::list(const std::string& prefix, const std::function<Status(const ObjectInfo&)>& each) {
+    {
+        std::lock_guard lock(m_mutex);
+        MLOPS_TRYV(ensure_root());
+        MLOPS_TRYV(flush_locked());
+    }
+    // Walk only the folders that can hold keys with this prefix.
+    std::function<Status(const std::string&)> walk = [&](const std::string& rel) -> Status {
+        std::string dir = rel.empty() ? m_root : m_root + "/" + rel;
+        DIR* d = ::opendir(dir.c_str());
+        if (!d) {
+            if (errno == ENOENT || errno == ENOTDIR) return {};
+            return fail(util::Error::from_errno(fmt::format("cannot list {}", dir), errno));
+        }
+        std::vector<std::pair<std::string, bool>> entries;
+        while (auto* e = ::readdir(d)) {
+            std::string n = e->d_name;
+            if (n.starts_with(".")) continue;
+            bool is_dir = e->d_type == DT_DIR;
+            if (e->d_type == DT_UNKNOWN) {
+                struct stat s;
+                is_dir = ::lstat((dir + "/" + n).c_str(), &s) == 0 && S_ISDIR(s.st_mode);
+            }
+            entries.emplace_back(n, is_dir);
+        }
+        ::closedir(d);
+        for (const auto& [n, is_dir] : entries) {
+            std::string key = rel.empty() ? n : rel + "/" + n;
+            if (is_dir) {
+                std::string as_dir = key + "/";
+                if (prefix.starts_with(as_dir) || as_dir.starts_with(prefix)) MLOPS_TRYV(walk(key));
+            } else if (key.starts_with(prefix)) {
+                struct stat s;
+                std::uint64_t size = ::stat((m_root + "/" + key).c_str(), &s) == 0 ? std::uint64_t(s.st_size) : 0;
+                MLOPS_TRYV(each({key, size}));
+            }
+        }
+        return {};
+    };
+    return walk("");
+}
+
+Status LocalBackend::remove(const std::string& key) {
+    MLOPS_TRYV(check_key(key));
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_pending.find(key); it != m_pending.end()) {
+            ::unlink(it->second.c_str());
+            m_pending.erase(it);
+        }
+    }
+    if (::unlink((m_root + "/" + key).c_str()) != 0 && errno != ENOENT)
+        return fail(util::Error::from_errno(fmt::format("cannot remove {}/{}", m_root, key), errno));
+    return {};
+}
+
+} // namespace mlops::remote

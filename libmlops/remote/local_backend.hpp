@@ -1,0 +1,45 @@
+// A remote in a local (or mounted network) folder: `<root>/<key>`, written like the object store
+// (restic's local backend): a temporary file in `<root>/.tmp`, then rename into place, so a reader
+// never sees a partial object under its final name. Syncs are batched: flush() (and every few
+// hundred objects) makes the written files durable with one syncfs before they are renamed.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <mlops/remote/backend.hpp>
+
+namespace mlops::remote {
+
+enum class CreateRoot { no, yes };
+
+class LocalBackend : public Backend {
+  public:
+    // `root` is absolute. With CreateRoot::no a missing root is Fault::no_bucket at first use.
+    LocalBackend(std::string root, CreateRoot create);
+    ~LocalBackend() override;
+    std::string location() const override { return m_root; }
+    Result<bool> exists(const std::string& key) override;
+    Status get(const std::string& key, const std::string& dest) override;
+    Status put(const std::string& key, const std::string& src, const PutInfo& info) override;
+    Status list(const std::string& prefix, const std::function<Status(const ObjectInfo&)>& each) override;
+    Status remove(const std::string& key) override;
+    Status flush() override;
+    bool cheap_exists() const override { return true; }
+
+  private:
+    Status check_key(const std::string& key) const;
+    Status ensure_root();
+    Status flush_locked();
+    std::string m_root;
+    CreateRoot m_create;
+    std::mutex m_mutex;
+    bool m_root_ok = false;
+    // Written and closed, not yet synced and renamed: key -> temporary file.
+    std::unordered_map<std::string, std::string> m_pending;
+    std::uint64_t m_pending_bytes = 0;
+};
+
+} // namespace mlops::remote
