@@ -63,6 +63,12 @@ int run_main(int argc, char** argv, Context& ctx) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
+        // For "mlops frobnicate" CLI11 only says that a subcommand is required: name what was typed.
+        auto extra = app.remaining();
+        if (app.get_subcommands().empty() && !extra.empty() && !extra.front().starts_with("-")) {
+            ctx.err() << "mlops: error: '" << extra.front() << "' is not an mlops command (see `mlops --help`)\n";
+            return int(util::ExitCode::usage);
+        }
         ctx.err() << "mlops: error: " << e.what() << " (see `mlops --help`)\n";
         return int(util::ExitCode::usage);
     }

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -74,6 +75,15 @@ Result<std::string> to_repo_relative(const std::string& root, const std::string&
     std::string rel = abs.substr(root.size() + 1);
     if (rel == ".git" || rel.starts_with(".git/") || rel == ".mlops" || rel.starts_with(".mlops/"))
         return fail(Error::usage(fmt::format("{}: path is inside the repository's own metadata", user_path)));
+    // A symlinked folder on the way would put pointer files (and checked-out data) wherever it
+    // points, possibly outside the work tree, and where git does not see them.
+    for (auto slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', slash + 1)) {
+        struct stat st;
+        if (::lstat((root + "/" + rel.substr(0, slash)).c_str(), &st) != 0) break;
+        if (S_ISLNK(st.st_mode))
+            return fail(Error::usage(fmt::format("{}: path goes through the symlink {}; name the folder it points to",
+                                                 user_path, rel.substr(0, slash))));
+    }
     return rel;
 }
 

@@ -18,7 +18,8 @@ std::string normalize_path(std::string_view path);
 std::string join_path(std::string_view a, std::string_view b);
 
 // `user_path` (as typed, relative to `cwd`) as a path relative to `root`, both absolute and
-// normalized. Errors name the path when it is outside the work tree.
+// normalized. Errors name the path when it is outside the work tree or goes through a symlinked
+// folder.
 Result<std::string> to_repo_relative(const std::string& root, const std::string& cwd,
                                      std::string_view user_path);
 

@@ -110,7 +110,7 @@ echo o > other/o.csv
     expect_code 0 "added deep " -- mlops add deep
     # The hint is a command that works from here.
     hint=$(mlops add ../other/o.csv)
-    printf '%s\n' "$hint" | grep -q '^added \.\./other/o\.csv ' || fail "add from sub does not show ../other/o.csv: $hint"
+    grep -q '^added \.\./other/o\.csv ' <<<"$hint" || fail "add from sub does not show ../other/o.csv: $hint"
     cmd=$(printf '%s\n' "$hint" | sed -n 's/^\t\(git add .*\)/\1/p')
     assert_eq "$cmd" "git add ../other/o.csv.mlops ../other/.gitignore" "git add hint"
     $cmd || fail "the hint '$cmd' does not work from a subfolder"

@@ -41,9 +41,9 @@ ok "--global level"
 # --list at each level.
 mlops config remote.origin.url /srv/store
 list=$(mlops config --list)
-printf '%s\n' "$list" | grep -qx 'core.jobs=2' || fail "--list: core.jobs is not the effective 2: $list"
-printf '%s\n' "$list" | grep -qx 'core.progress=false' || fail "--list lacks the global core.progress: $list"
-printf '%s\n' "$list" | grep -qx 'remote.origin.url=/srv/store' || fail "--list lacks remote.origin.url: $list"
+grep -qx 'core.jobs=2' <<<"$list" || fail "--list: core.jobs is not the effective 2: $list"
+grep -qx 'core.progress=false' <<<"$list" || fail "--list lacks the global core.progress: $list"
+grep -qx 'remote.origin.url=/srv/store' <<<"$list" || fail "--list lacks remote.origin.url: $list"
 assert_eq "$(printf '%s\n' "$list" | grep -c '^core.jobs=')" 1 "core.jobs listed once"
 assert_eq "$(mlops config --global --list | LC_ALL=C sort | tr '\n' ' ')" "core.jobs=9 core.progress=false " "--global --list"
 assert_eq "$(mlops config --local --list | tr '\n' ' ')" "core.jobs=2 " "--local --list shows only the local file"

@@ -19,10 +19,10 @@ rm data/sub/b.csv
 echo c > data/sub/c.csv
 run mlops diff --exit-code
 assert_eq "$RC" 1 "diff --exit-code with changes"
-printf '%s\n' "$OUT" | grep -qE '^modified +data/a\.csv +\(2 B -> 3 B\)$' || fail "modified file not listed: $OUT"
-printf '%s\n' "$OUT" | grep -qE '^removed +data/sub/b\.csv ' || fail "removed file not listed: $OUT"
-printf '%s\n' "$OUT" | grep -qE '^added +data/sub/c\.csv ' || fail "added file not listed: $OUT"
-printf '%s\n' "$OUT" | grep -q 'model.bin' && fail "unchanged model.bin listed: $OUT"
+grep -qE '^modified +data/a\.csv +\(2 B -> 3 B\)$' <<<"$OUT" || fail "modified file not listed: $OUT"
+grep -qE '^removed +data/sub/b\.csv ' <<<"$OUT" || fail "removed file not listed: $OUT"
+grep -qE '^added +data/sub/c\.csv ' <<<"$OUT" || fail "added file not listed: $OUT"
+grep -q 'model.bin' <<<"$OUT" && fail "unchanged model.bin listed: $OUT"
 assert_eq "$(printf '%s\n' "$OUT" | wc -l)" 3 "lines of diff output"
 ok "diff: work tree vs HEAD, inside folders"
 
@@ -49,9 +49,9 @@ mlops add -q --git-add extra.csv
 git commit -qm "second version"
 expect_code 0 "No changes" -- mlops diff --exit-code
 run mlops diff HEAD~1 HEAD
-printf '%s\n' "$OUT" | grep -qE '^modified +data/a\.csv ' || fail "REV REV: data/a.csv: $OUT"
-printf '%s\n' "$OUT" | grep -qE '^modified +model\.bin ' || fail "REV REV: model.bin: $OUT"
-printf '%s\n' "$OUT" | grep -qE '^added +extra\.csv ' || fail "REV REV: extra.csv: $OUT"
+grep -qE '^modified +data/a\.csv ' <<<"$OUT" || fail "REV REV: data/a.csv: $OUT"
+grep -qE '^modified +model\.bin ' <<<"$OUT" || fail "REV REV: model.bin: $OUT"
+grep -qE '^added +extra\.csv ' <<<"$OUT" || fail "REV REV: extra.csv: $OUT"
 j=$(mlops --json diff HEAD HEAD~1)
 assert_eq "$(json_get '[e["path"] for e in j["removed"]]' <<<"$j")" '["data/sub/c.csv", "extra.csv"]' "reverse diff removed"
 assert_eq "$(json_get '[e["path"] for e in j["added"]]' <<<"$j")" '["data/sub/b.csv"]' "reverse diff added"

@@ -84,7 +84,7 @@ echo staged > model.bin
 mlops add -q --git-add model.bin
 staged=$(oid_of model.bin.mlops)
 git show HEAD:model.bin.mlops > model.bin.mlops # only the git index still names $staged
-git show :model.bin.mlops | grep -q "$staged" || fail "test setup: the staged pointer is not in the git index"
+grep -q "$staged" <<<"$(git show :model.bin.mlops)" || fail "test setup: the staged pointer is not in the git index"
 mlops gc -q
 [ -e "$(object_path "$staged")" ] || fail "gc removed an object that the git index refers to"
 git reset -q --hard
@@ -98,7 +98,7 @@ chmod u+w "$obj"
 echo "bit rot" > "$obj"
 run mlops fsck
 assert_eq "$RC" 3 "fsck exit code with a corrupt object"
-printf '%s\n' "$ERR" | grep -qx "corrupt object $oid" || fail "fsck does not name the corrupt object: $ERR"
+grep -qx "corrupt object $oid" <<<"$ERR" || fail "fsck does not name the corrupt object: $ERR"
 assert_eq "$(mlops --json fsck | json_get '[j["ok"], j["corrupt"]]')" "[false, [\"$oid\"]]" "fsck --json"
 ok "fsck reports a corrupt object"
 
@@ -142,7 +142,7 @@ k_oid=$(sha256 data/k.csv)
 rm -f "$(object_path "$k_oid")"
 run mlops fsck
 assert_eq "$RC" 3 "fsck exit code with a missing object"
-printf '%s\n' "$ERR" | grep -qx "missing object data/k.csv: $k_oid" || fail "fsck does not name the missing object: $ERR"
+grep -qx "missing object data/k.csv: $k_oid" <<<"$ERR" || fail "fsck does not name the missing object: $ERR"
 assert_eq "$(mlops --json fsck | json_get 'j["missing"]')" "[\"data/k.csv: $k_oid\"]" "fsck --json missing"
 rm -rf data
 expect_code 3 "data/k\.csv: object missing" -- mlops checkout data

@@ -48,11 +48,12 @@ expect_code() {
     err=$(cat "$E2E_TMP/stderr")
     [ "$rc" = "$want" ] || fail "$* exited $rc, expected $want; stderr: $err; stdout: $out"
     if [ -n "$pattern" ]; then
-        printf '%s\n%s\n' "$err" "$out" | grep -Eq -- "$pattern" || fail "$*: output does not match /$pattern/: $err $out"
+        # A here-string, not a pipe: with pipefail, grep -q quitting early would fail the writer.
+        grep -Eq -- "$pattern" <<<"$err"$'\n'"$out" || fail "$*: output does not match /$pattern/: $err $out"
     fi
     if [ "$want" != 0 ] && [ "$want" != 1 ]; then
         [ "$(printf '%s\n' "$err" | grep -c '^mlops: error:')" = 1 ] || fail "$*: expected exactly one 'mlops: error:' line, got: $err"
-        printf '%s' "$err" | grep -qiE 'terminate called|what\(\)|stack|Segmentation|Aborted' && fail "$*: crashed: $err"
+        grep -qiE 'terminate called|what\(\)|stack|Segmentation|Aborted' <<<"$err" && fail "$*: crashed: $err"
     fi
     return 0
 }

@@ -56,11 +56,11 @@ rm data/c.csv
 echo A > data/a.csv
 run mlops status --exit-code
 assert_eq "$RC" 1 "status --exit-code with a modified folder"
-printf '%s\n' "$OUT" | grep -q '^data: modified' || fail "folder not reported modified: $OUT"
-printf '%s\n' "$OUT" | grep -qE '^\s+added:\s+data/sub/new\.csv$' || fail "added file not listed: $OUT"
-printf '%s\n' "$OUT" | grep -qE '^\s+removed:\s+data/c\.csv$' || fail "removed file not listed: $OUT"
-printf '%s\n' "$OUT" | grep -qE '^\s+modified:\s+data/a\.csv$' || fail "modified file not listed: $OUT"
-printf '%s\n' "$OUT" | grep -q 'model.bin' && fail "unchanged model.bin listed: $OUT"
+grep -q '^data: modified' <<<"$OUT" || fail "folder not reported modified: $OUT"
+grep -qE '^\s+added:\s+data/sub/new\.csv$' <<<"$OUT" || fail "added file not listed: $OUT"
+grep -qE '^\s+removed:\s+data/c\.csv$' <<<"$OUT" || fail "removed file not listed: $OUT"
+grep -qE '^\s+modified:\s+data/a\.csv$' <<<"$OUT" || fail "modified file not listed: $OUT"
+grep -q 'model.bin' <<<"$OUT" && fail "unchanged model.bin listed: $OUT"
 ok "changes inside a folder"
 
 # --json: the documented shape.
