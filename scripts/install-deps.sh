@@ -8,5 +8,9 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config git ca-certificates \
   libcli11-dev libgit2-dev libssl-dev libyaml-cpp-dev libsqlite3-dev libfmt-dev catch2 \
-  nlohmann-json3-dev \
+  nlohmann-json3-dev libcurl4-openssl-dev jq \
   python3 >/dev/null
+# The S3 tests run s3rver and the AWS SDK (npm) on Node.js. A Node.js from elsewhere (NodeSource)
+# ships its own npm, and Debian's npm package would conflict with it: install only what is missing.
+command -v node >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs >/dev/null
+command -v npm >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
