@@ -1,6 +1,7 @@
 // mlops gc: remove objects that nothing refers to.
 #include "commands.hpp"
 
+#include <mlops/pipeline/roots.hpp>
 #include <mlops/util/progress.hpp>
 #include <mlops/workspace/maintenance.hpp>
 
@@ -15,7 +16,10 @@ int run_gc(Context& ctx, const GcOptions& opts) {
     workspace::GcOptions g;
     g.dry_run = opts.dry_run;
     g.scope = opts.worktree_only ? workspace::RootScope::worktree : workspace::RootScope::history;
-    auto r = util::value_or_throw(workspace::gc(ctx.repo(), g));
+    // Every feature's roots: pointer files, then pipeline lock files and run records.
+    auto sources = workspace::root_sources();
+    for (const auto& s : pipeline::root_sources()) sources.push_back(s);
+    auto r = util::value_or_throw(workspace::gc(ctx.repo(), g, sources));
     if (ctx.global.json) {
         ctx.print_json({{"dry_run", opts.dry_run}, {"kept", r.kept}, {"removed", r.removed},
                         {"removed_bytes", r.removed_bytes}, {"temp_files_removed", r.temp_files_removed}});

@@ -1,6 +1,8 @@
 // mlops status: which tracked paths differ from their pointer files.
 #include "commands.hpp"
 
+#include <mlops/pipeline/runner.hpp>
+#include <mlops/util/fs.hpp>
 #include <mlops/workspace/status.hpp>
 
 #include "remote_cli.hpp"
@@ -27,6 +29,15 @@ int run_status(Context& ctx, const StatusOptions& opts) {
     auto result = util::value_or_throw(workspace::status(repo, so));
     bool clean = std::all_of(result.begin(), result.end(),
                              [](const auto& s) { return s.state == workspace::PathState::unchanged; });
+    // The pipeline's stages too, when there is a pipeline and no paths were named.
+    std::optional<pipeline::RunReport> stages;
+    if (opts.paths.empty() && util::value_or_throw(util::stat_path(repo.abs("mlops.yaml")))) {
+        pipeline::RunOptions ro;
+        ro.dry_run = true;
+        ro.echo = false;
+        stages = util::value_or_throw(pipeline::run(repo, ro));
+        for (const auto& s : stages->stages) clean &= s.action != pipeline::Action::would_run;
+    }
     if (ctx.global.json) {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& s : result) {
@@ -39,11 +50,24 @@ int run_status(Context& ctx, const StatusOptions& opts) {
                             {"actual_oid", s.actual_oid.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.actual_oid)},
                             {"changes", changes}});
         }
-        ctx.print_json({{"clean", clean}, {"paths", list}});
-    } else if (result.empty()) {
+        nlohmann::json j = {{"clean", clean}, {"paths", list}};
+        if (stages) {
+            nlohmann::json sl = nlohmann::json::array();
+            for (const auto& s : stages->stages)
+                sl.push_back({{"stage", s.stage},
+                              {"state", s.action == pipeline::Action::would_run ? "changed" : pipeline::action_name(s.action)},
+                              {"reasons", s.reasons}});
+            j["stages"] = sl;
+        }
+        ctx.print_json(j);
+    } else if (result.empty() && !stages) {
         ctx.say("Nothing tracked yet (track data with `mlops add PATH`).");
     } else if (clean) {
-        ctx.say(fmt::format("Tracked data is up to date ({} path{}).", result.size(), result.size() == 1 ? "" : "s"));
+        if (result.empty())
+            ctx.say(fmt::format("Pipeline is up to date ({} stage{}).", stages->stages.size(), stages->stages.size() == 1 ? "" : "s"));
+        else
+            ctx.say(fmt::format("Tracked data is up to date ({} path{}){}.", result.size(), result.size() == 1 ? "" : "s",
+                                stages ? fmt::format(", and so are the {} pipeline stages", stages->stages.size()) : ""));
     } else {
         for (const auto& s : result) {
             if (s.state == workspace::PathState::unchanged) {
@@ -57,7 +81,17 @@ int run_status(Context& ctx, const StatusOptions& opts) {
             for (const auto& c : s.changes)
                 ctx.say(fmt::format("\t{:<10}{}", std::string(workspace::change_name(c.change)) + ":", ctx.display(c.path)));
         }
-        ctx.say("\n(use `mlops add PATH` to record changes, `mlops checkout PATH` to restore)");
+        if (!std::all_of(result.begin(), result.end(), [](const auto& s) { return s.state == workspace::PathState::unchanged; }))
+            ctx.say("\n(use `mlops add PATH` to record changes, `mlops checkout PATH` to restore)");
+        if (stages) {
+            bool header = false;
+            for (const auto& s : stages->stages) {
+                if (s.action != pipeline::Action::would_run) continue;
+                if (!header) ctx.say(fmt::format("{}Pipeline stages out of date (`mlops run` brings them up to date):", result.empty() ? "" : "\n"));
+                header = true;
+                ctx.say(fmt::format("\t{}: {}", paint(ctx, "33", s.stage), fmt::join(s.reasons, "; ")));
+            }
+        }
     }
     return opts.exit_code && !clean ? int(util::ExitCode::condition_false) : 0;
 }

@@ -14,6 +14,7 @@ constexpr Command k_commands[] = {
     {"gc", register_gc},             {"fsck", register_fsck}, {"config", register_config},
     {"remote", register_remote},     {"push", register_push}, {"fetch", register_fetch},
     {"pull", register_pull},
+    {"run", register_run},           {"dag", register_dag},   {"runs", register_runs},
 };
 
 Context* g_ctx = nullptr;
@@ -30,6 +31,7 @@ const char* const k_exit_code_help = R"(Exit codes:
   4    a lock is held by another mlops process
   5    a remote failed
   6    the operating system refused (disk full, permission denied)
+  7    a pipeline stage failed
   130  interrupted)";
 
 std::span<const Command> commands() { return k_commands; }

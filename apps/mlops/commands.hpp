@@ -37,6 +37,9 @@ Runner register_remote(CLI::App&);
 Runner register_push(CLI::App&);
 Runner register_fetch(CLI::App&);
 Runner register_pull(CLI::App&);
+Runner register_run(CLI::App&);
+Runner register_dag(CLI::App&);
+Runner register_runs(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.
 int run_main(int argc, char** argv, Context& ctx);

@@ -1,6 +1,7 @@
 #include <mlops/gitrepo/git_repo.hpp>
 
 #include <git2.h>
+#include <algorithm>
 #include <mutex>
 
 namespace mlops::gitrepo {
@@ -252,6 +253,25 @@ Status GitRepo::walk(const std::vector<std::string>& tips,
         if (!MLOPS_TRY(fn(hex(&oid), parents))) break;
     }
     return {};
+}
+
+Result<std::vector<std::string>> GitRepo::changed_files() const {
+    git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+    opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+    opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+    git_status_list* list = nullptr;
+    if (git_status_list_new(&list, m_repo, &opts) != 0) return fail(last_git_error("cannot read git status"));
+    std::unique_ptr<git_status_list, Deleter<git_status_list, git_status_list_free>> owned(list);
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < git_status_list_entrycount(list); ++i) {
+        const git_status_entry* e = git_status_byindex(list, i);
+        const git_diff_delta* d = e->head_to_index ? e->head_to_index : e->index_to_workdir;
+        if (d && d->new_file.path) out.emplace_back(d->new_file.path);
+        else if (d && d->old_file.path) out.emplace_back(d->old_file.path);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
 }
 
 Status GitRepo::stage(const std::vector<std::string>& paths) {

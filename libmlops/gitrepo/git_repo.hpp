@@ -70,6 +70,9 @@ class GitRepo {
     Status walk(const std::vector<std::string>& tips,
                 const std::function<Result<bool>(const std::string& id, const std::vector<std::string>& parents)>& fn) const;
 
+    // Tracked files with changes in the index or the work tree (untracked files do not count).
+    Result<std::vector<std::string>> changed_files() const;
+
     // Stages work-tree files (like `git add`).
     Status stage(const std::vector<std::string>& paths);
 

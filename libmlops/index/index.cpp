@@ -33,6 +33,26 @@ constexpr const char* k_migrations[] = {
         files INTEGER NOT NULL
     ) WITHOUT ROWID;
     )sql",
+    // 2: pipeline runs and the run cache.
+    R"sql(
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        oid TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        pipeline TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started_ns INTEGER NOT NULL,
+        ended_ns INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        git_commit TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX runs_by_stage ON runs(stage, started_ns);
+    CREATE INDEX runs_by_time ON runs(started_ns);
+    CREATE TABLE run_cache (
+        fingerprint TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
 };
 static_assert(std::size(k_migrations) == k_schema_version);
 } // namespace
@@ -278,6 +298,61 @@ Result<std::vector<Artifact>> Index::artifacts() {
     return out;
 }
 
-Status Index::clear() { return exec("DELETE FROM stat_cache; DELETE FROM artifacts;"); }
+Status Index::clear() {
+    return exec("DELETE FROM stat_cache; DELETE FROM artifacts; DELETE FROM runs; DELETE FROM run_cache;");
+}
+
+Status Index::insert_run(const RunRow& r) {
+    MLOPS_TRYV(begin_immediate());
+    auto body = [&]() -> Status {
+        auto st = MLOPS_TRY(prepare("INSERT OR REPLACE INTO runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+        st.text(1, r.run_id).text(2, r.oid).text(3, r.stage).text(4, r.pipeline).text(5, r.status)
+            .integer(6, r.started_ns).integer(7, r.ended_ns).text(8, r.fingerprint).text(9, r.git_commit);
+        MLOPS_TRYV(st.run());
+        if (r.status == "succeeded" && !r.fingerprint.empty()) {
+            auto rc = MLOPS_TRY(prepare("INSERT OR REPLACE INTO run_cache VALUES (?1, ?2)"));
+            rc.text(1, r.fingerprint).text(2, r.run_id);
+            MLOPS_TRYV(rc.run());
+        }
+        return {};
+    };
+    auto st = body();
+    if (!st) {
+        rollback();
+        return st;
+    }
+    return commit();
+}
+
+static RunRow read_run(Stmt& st) {
+    return {st.col_text(0), st.col_text(1), st.col_text(2), st.col_text(3), st.col_text(4),
+            st.col_int(5),  st.col_int(6),  st.col_text(7), st.col_text(8)};
+}
+
+Result<std::vector<RunRow>> Index::runs(std::string_view stage, std::size_t limit) {
+    std::vector<RunRow> out;
+    auto st = MLOPS_TRY(prepare(stage.empty()
+        ? "SELECT * FROM runs ORDER BY started_ns DESC, run_id LIMIT ?1"
+        : "SELECT * FROM runs WHERE stage = ?2 OR stage LIKE ?3 ORDER BY started_ns DESC, run_id LIMIT ?1"));
+    st.integer(1, limit == 0 ? -1 : std::int64_t(limit));
+    if (!stage.empty()) st.text(2, stage).text(3, std::string(stage) + "@%");
+    while (MLOPS_TRY(st.step())) out.push_back(read_run(st));
+    return out;
+}
+
+Result<std::vector<RunRow>> Index::runs_with_prefix(std::string_view prefix) {
+    std::vector<RunRow> out;
+    auto st = MLOPS_TRY(prepare("SELECT * FROM runs WHERE run_id >= ?1 AND run_id < ?2 ORDER BY run_id LIMIT 20"));
+    st.text(1, prefix).text(2, std::string(prefix) + "\x7f");
+    while (MLOPS_TRY(st.step())) out.push_back(read_run(st));
+    return out;
+}
+
+Result<std::optional<RunRow>> Index::cached_run(std::string_view fingerprint) {
+    auto st = MLOPS_TRY(prepare("SELECT runs.* FROM run_cache JOIN runs USING (run_id) WHERE run_cache.fingerprint = ?1"));
+    st.text(1, fingerprint);
+    if (!MLOPS_TRY(st.step())) return std::optional<RunRow>{};
+    return std::optional<RunRow>{read_run(st)};
+}
 
 } // namespace mlops::index

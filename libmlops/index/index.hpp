@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -21,7 +22,7 @@ using util::Result;
 using util::Status;
 
 inline constexpr int k_application_id = 0x6d6c6f70; // "mlop"
-inline constexpr int k_schema_version = 1;
+inline constexpr int k_schema_version = 2;
 
 // What the stat cache remembers of a file: if a file still has this inode, size, mtime and ctime,
 // its content hash is `oid` and it is not read again.
@@ -49,6 +50,19 @@ struct Artifact {
     std::uint64_t files = 0;
 };
 
+// One pipeline stage execution; the run record object (oid) holds everything else.
+struct RunRow {
+    std::string run_id;
+    std::string oid;
+    std::string stage;
+    std::string pipeline;
+    std::string status; // succeeded, failed, interrupted
+    std::int64_t started_ns = 0;
+    std::int64_t ended_ns = 0;
+    std::string fingerprint;
+    std::string git_commit;
+};
+
 class Stmt;
 
 class Index {
@@ -65,6 +79,13 @@ class Index {
     Status upsert_artifact(const Artifact& a);
     Status remove_artifact(std::string_view path);
     Result<std::vector<Artifact>> artifacts();
+
+    // Records a run; a succeeded one also enters the run cache under its fingerprint.
+    Status insert_run(const RunRow& r);
+    // Newest first; `stage` "" = all, "train" also matches "train@x".
+    Result<std::vector<RunRow>> runs(std::string_view stage, std::size_t limit);
+    Result<std::vector<RunRow>> runs_with_prefix(std::string_view prefix);
+    Result<std::optional<RunRow>> cached_run(std::string_view fingerprint);
 
     // Drops every row (used by fsck --rebuild-index before re-indexing).
     Status clear();

@@ -20,6 +20,7 @@ enum class ExitCode : int {
     lock = 4,            // another process holds a lock we need
     remote = 5,          // a remote failed
     io = 6,              // the operating system refused (disk full, permission denied)
+    stage_failed = 7,    // a pipeline stage failed
     interrupted = 130,   // SIGINT
 };
 

@@ -75,10 +75,10 @@ const std::vector<RootSource>& root_sources() {
     return sources;
 }
 
-Result<GcResult> gc(Repository& repo, const GcOptions& opts) {
+Result<GcResult> gc(Repository& repo, const GcOptions& opts, const std::vector<RootSource>& sources) {
     auto lock = MLOPS_TRY(repo.lock_objects(util::LockMode::exclusive));
     Reachable reachable(repo);
-    for (const auto& src : root_sources()) MLOPS_TRYV(src.collect(repo, opts.scope, reachable));
+    for (const auto& src : sources) MLOPS_TRYV(src.collect(repo, opts.scope, reachable));
     GcResult result;
     for (const auto& oid : MLOPS_TRY(repo.objects().list())) {
         if (reachable.contains(oid)) {

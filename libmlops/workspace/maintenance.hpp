@@ -39,7 +39,9 @@ struct RootSource {
     const char* name;
     std::function<Status(Repository&, RootScope, Reachable&)> collect;
 };
-// The sources gc and fsck use, in order.
+// The sources of the work tree itself (pointer files in the work tree, the git index and history).
+// Features above this layer add theirs (pipeline::root_sources: lock files and run records); the
+// CLI hands gc the whole list.
 const std::vector<RootSource>& root_sources();
 
 struct GcOptions {
@@ -52,7 +54,7 @@ struct GcResult {
     std::uint64_t removed_bytes = 0;
     std::uint64_t temp_files_removed = 0;
 };
-Result<GcResult> gc(Repository& repo, const GcOptions& opts);
+Result<GcResult> gc(Repository& repo, const GcOptions& opts, const std::vector<RootSource>& sources);
 
 struct FsckOptions {
     bool rebuild_index = false;

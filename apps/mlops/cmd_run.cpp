@@ -1,0 +1,125 @@
+// mlops run (alias repro): bring the pipeline up to date.
+#include "commands.hpp"
+
+#include <mlops/pipeline/runner.hpp>
+#include <mlops/util/fs.hpp>
+
+namespace mlops::cli {
+
+struct RunOptions {
+    std::vector<std::string> stages;
+    std::string file = "mlops.yaml";
+    unsigned jobs = 1;
+    bool force = false;
+    bool dry_run = false;
+    bool keep_going = false;
+    bool downstream = false;
+    bool no_run_cache = false;
+};
+
+static std::string tail_of_log(const std::string& path, std::size_t lines) {
+    auto text = util::read_file(path);
+    if (!text) return {};
+    std::size_t pos = text->size();
+    std::size_t n = 0;
+    if (pos > 0 && (*text)[pos - 1] == '\n') --pos;
+    while (pos > 0 && n < lines) {
+        pos = text->rfind('\n', pos - 1);
+        if (pos == std::string::npos) {
+            pos = 0;
+            break;
+        }
+        ++n;
+    }
+    return text->substr(pos == 0 ? 0 : pos + 1);
+}
+
+int run_run(Context& ctx, const RunOptions& opts) {
+    auto& repo = ctx.repo();
+    pipeline::RunOptions ro;
+    ro.file = ctx.repo_paths({opts.file}).front();
+    ro.stages = opts.stages;
+    ro.jobs = opts.jobs == 0 ? 1 : opts.jobs;
+    ro.force = opts.force;
+    ro.dry_run = opts.dry_run;
+    ro.keep_going = opts.keep_going;
+    ro.downstream = opts.downstream;
+    ro.run_cache = !opts.no_run_cache;
+    ro.echo = !ctx.global.quiet && !ctx.global.json;
+    bool chatty = !ctx.global.quiet && !ctx.global.json;
+    ro.say = [&ctx, chatty](const std::string& line) {
+        if (chatty) ctx.err() << "mlops: " << line << "\n" << std::flush;
+    };
+    auto report = util::value_or_throw(pipeline::run(repo, ro));
+    if (ctx.global.json) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& s : report.stages)
+            list.push_back({{"stage", s.stage}, {"action", pipeline::action_name(s.action)}, {"reasons", s.reasons},
+                            {"run_id", s.run_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.run_id)},
+                            {"exit_status", s.exit_status}, {"seconds", s.seconds}});
+        ctx.print_json({{"ok", report.ok()}, {"interrupted", report.interrupted}, {"stages", list}});
+    } else {
+        for (const auto& s : report.stages) {
+            switch (s.action) {
+            case pipeline::Action::up_to_date:
+                if (ctx.global.verbose) ctx.say(fmt::format("{}: up to date", s.stage));
+                break;
+            case pipeline::Action::would_run:
+                ctx.say(fmt::format("{}: would run ({})", s.stage, fmt::join(s.reasons, "; ")));
+                break;
+            case pipeline::Action::failed:
+                ctx.err() << "mlops: stage " << s.stage << " failed: " << fmt::format("{}", fmt::join(s.reasons, "; "))
+                          << (s.run_id.empty() ? "" : fmt::format(" (run {})", s.run_id)) << "\n";
+                if (!s.log_path.empty() && !ro.echo) ctx.err() << tail_of_log(s.log_path, 20);
+                break;
+            case pipeline::Action::skipped:
+                ctx.err() << "mlops: stage " << s.stage << " not run: " << fmt::format("{}", fmt::join(s.reasons, "; ")) << "\n";
+                break;
+            case pipeline::Action::interrupted:
+                ctx.err() << "mlops: stage " << s.stage << " interrupted\n";
+                break;
+            default: break;
+            }
+        }
+        std::size_t ran = 0, restored = 0, current = 0;
+        for (const auto& s : report.stages) {
+            ran += s.action == pipeline::Action::ran;
+            restored += s.action == pipeline::Action::restored;
+            current += s.action == pipeline::Action::up_to_date || s.action == pipeline::Action::frozen;
+        }
+        if (!opts.dry_run && report.ok())
+            ctx.say(ran + restored == 0 ? "Pipeline is up to date."
+                                        : fmt::format("{} stage{} ran, {} restored from the run cache, {} up to date.", ran,
+                                                      ran == 1 ? "" : "s", restored, current));
+    }
+    if (report.interrupted) {
+        ctx.err() << "mlops: error: interrupted; stages that finished are recorded, the others will run next time\n";
+        return int(util::ExitCode::interrupted);
+    }
+    if (!report.ok()) {
+        std::vector<std::string> failed;
+        for (const auto& s : report.stages)
+            if (s.action == pipeline::Action::failed) failed.push_back(s.run_id.empty() ? s.stage : fmt::format("{} (run {})", s.stage, s.run_id));
+        ctx.err() << fmt::format("mlops: error: {} failed: {}; see `mlops runs show RUN --log`\n",
+                                 failed.size() == 1 ? "a stage" : fmt::format("{} stages", failed.size()), fmt::join(failed, ", "));
+        return int(util::ExitCode::stage_failed);
+    }
+    return 0;
+}
+
+Runner register_run(CLI::App& app) {
+    auto opts = std::make_shared<RunOptions>();
+    auto* cmd = app.add_subcommand("run", "Run the pipeline stages that are out of date (and what they need)");
+    cmd->alias("repro");
+    cmd->add_option("stages", opts->stages, "Stages to bring up to date (default: all); 'train' includes train@*")->type_name("STAGE...");
+    cmd->add_option("-f,--file", opts->file, "Pipeline file (default: mlops.yaml)");
+    cmd->add_option("-j,--jobs", opts->jobs, "Stages to run at once (default: 1)");
+    cmd->add_flag("--force", opts->force, "Run the stages even when up to date");
+    cmd->add_flag("-n,--dry-run", opts->dry_run, "Print what would run and why; run nothing");
+    cmd->add_flag("-k,--keep-going", opts->keep_going, "After a failure, go on with stages that do not depend on it");
+    cmd->add_flag("--downstream", opts->downstream, "Also run the stages that depend on the named ones");
+    cmd->add_flag("--no-run-cache", opts->no_run_cache, "Do not restore outputs of identical earlier runs");
+    return [opts](Context& ctx) { return run_run(ctx, *opts); };
+}
+
+} // namespace mlops::cli

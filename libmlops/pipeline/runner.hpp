@@ -1,0 +1,76 @@
+// `mlops run`: decides which stages are out of date (and why), restores from the run cache what was
+// run before, runs the rest in dependency order on an executor, stores outputs, records every run
+// as an object, and updates mlops.lock for the stages that succeeded.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <mlops/pipeline/graph.hpp>
+#include <mlops/pipeline/lock.hpp>
+#include <mlops/pipeline/spec.hpp>
+#include <mlops/workspace/repository.hpp>
+
+namespace mlops::pipeline {
+
+// The pipeline file, parsed, with its graph.
+struct Loaded {
+    std::unique_ptr<Pipeline> pipeline;
+    Graph graph;
+    std::string lock_file; // repository-relative
+    LockData lock;
+};
+// `file` is repository-relative ("mlops.yaml" by default).
+Result<Loaded> load(workspace::Repository& repo, const std::string& file);
+
+// Why a stage is out of date; empty when it is up to date.
+struct StageState {
+    LockedStage now;                 // cmd, deps and params as they are now (outs from the lock)
+    std::vector<std::string> reasons;
+    std::string fingerprint;
+    bool missing_deps = false;
+};
+Result<StageState> stage_state(workspace::Repository& repo, const Stage& stage, const LockedStage* locked);
+
+enum class Action { up_to_date, ran, restored, failed, skipped, would_run, frozen, interrupted };
+const char* action_name(Action a);
+
+struct StageOutcome {
+    std::string stage;
+    Action action = Action::up_to_date;
+    std::vector<std::string> reasons;
+    std::string run_id;
+    int exit_status = 0;
+    double seconds = 0;
+    std::string log_path; // for failed stages: the captured output
+};
+
+struct RunOptions {
+    std::string file = "mlops.yaml";
+    std::vector<std::string> stages; // empty: all
+    unsigned jobs = 1;
+    bool force = false;
+    bool dry_run = false;
+    bool keep_going = false;
+    bool downstream = false;
+    bool run_cache = true;
+    bool echo = true; // stage output to stderr
+    // Progress lines ("running train", "train: done in 1.2 s").
+    std::function<void(const std::string&)> say = [](const std::string&) {};
+};
+
+struct RunReport {
+    std::vector<StageOutcome> stages;
+    bool interrupted = false;
+    bool ok() const;
+};
+
+Result<RunReport> run(workspace::Repository& repo, const RunOptions& opts);
+
+// Flattens a metrics file (JSON or YAML) to dotted keys with numeric (or other scalar) values.
+Result<nlohmann::json> read_metrics(const std::string& abs_path, const std::string& display);
+
+} // namespace mlops::pipeline
