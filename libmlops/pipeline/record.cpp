@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mlops::pipeline {
@@ -119,6 +120,24 @@ Result<RunRecord> parse_run_record(const std::string& text, const std::string& o
         return fail(Error::integrity(fmt::format("run record {} is malformed: {}", oid, e.what())));
     }
     return r;
+}
+
+Result<std::size_t> reindex_runs(workspace::Repository& repo) {
+    auto* index = MLOPS_TRY(repo.index());
+    std::size_t n = 0;
+    for (const auto& oid : MLOPS_TRY(repo.objects().list())) {
+        // Run records are small JSON documents; skip everything else without reading it whole.
+        struct stat st;
+        if (::stat(repo.objects().path_of(oid).c_str(), &st) != 0 || st.st_size > (1 << 20) || st.st_size < 20) continue;
+        auto text = repo.objects().read(oid);
+        if (!text || text->front() != '{' || text->find("\"mlops-run\"") == std::string::npos) continue;
+        auto rec = parse_run_record(*text, oid);
+        if (!rec) continue;
+        MLOPS_TRYV(index->insert_run({rec->run_id, oid, rec->stage, rec->pipeline, rec->status, rec->started_ns, rec->ended_ns,
+                                      rec->status == "succeeded" ? rec->fingerprint : "", rec->code.commit}));
+        ++n;
+    }
+    return n;
 }
 
 } // namespace mlops::pipeline

@@ -52,6 +52,10 @@ std::string serialize_run_record(RunRecord rec); // fills host, user and tool ve
 Result<RunRecord> parse_run_record(const std::string& text, const std::string& oid);
 nlohmann::json run_record_json(const RunRecord& rec);
 
+// Re-creates the index rows of every run record found in the object store (after the index was
+// lost or rebuilt). Returns how many runs were indexed.
+Result<std::size_t> reindex_runs(workspace::Repository& repo);
+
 // ISO 8601 UTC with milliseconds.
 std::string iso_time(std::int64_t ns);
 

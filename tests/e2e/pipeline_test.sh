@@ -168,4 +168,12 @@ mlops gc -q
 expect_code 0 "" -- mlops fsck -q
 mlops run -q --force slow
 ok "gc keeps pipeline outputs and run records"
+
+# The index is a cache: losing it loses no run.
+before=$(mlops runs list -n 0 --json | json_get 'len(j["runs"])')
+rm -f .mlops/index.db*
+expect_code 0 "run records" -- mlops fsck --rebuild-index
+after=$(mlops runs list -n 0 --json | json_get 'len(j["runs"])')
+assert_eq "$after" "$before" "runs after rebuilding the index"
+ok "fsck --rebuild-index re-indexes every run record"
 finish
