@@ -2,7 +2,6 @@
 #include "commands.hpp"
 
 #include <mlops/pipeline/runner.hpp>
-#include <mlops/util/fs.hpp>
 
 namespace mlops::cli {
 
@@ -16,23 +15,6 @@ struct RunOptions {
     bool downstream = false;
     bool no_run_cache = false;
 };
-
-static std::string tail_of_log(const std::string& path, std::size_t lines) {
-    auto text = util::read_file(path);
-    if (!text) return {};
-    std::size_t pos = text->size();
-    std::size_t n = 0;
-    if (pos > 0 && (*text)[pos - 1] == '\n') --pos;
-    while (pos > 0 && n < lines) {
-        pos = text->rfind('\n', pos - 1);
-        if (pos == std::string::npos) {
-            pos = 0;
-            break;
-        }
-        ++n;
-    }
-    return text->substr(pos == 0 ? 0 : pos + 1);
-}
 
 int run_run(Context& ctx, const RunOptions& opts) {
     auto& repo = ctx.repo();
@@ -70,7 +52,7 @@ int run_run(Context& ctx, const RunOptions& opts) {
             case pipeline::Action::failed:
                 ctx.err() << "mlops: stage " << s.stage << " failed: " << fmt::format("{}", fmt::join(s.reasons, "; "))
                           << (s.run_id.empty() ? "" : fmt::format(" (run {})", s.run_id)) << "\n";
-                if (!s.log_path.empty() && !ro.echo) ctx.err() << tail_of_log(s.log_path, 20);
+                if (!ro.echo) ctx.err() << s.log_tail;
                 break;
             case pipeline::Action::skipped:
                 ctx.err() << "mlops: stage " << s.stage << " not run: " << fmt::format("{}", fmt::join(s.reasons, "; ")) << "\n";

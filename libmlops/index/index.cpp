@@ -302,17 +302,22 @@ Status Index::clear() {
     return exec("DELETE FROM stat_cache; DELETE FROM artifacts; DELETE FROM runs; DELETE FROM run_cache;");
 }
 
-Status Index::insert_run(const RunRow& r) {
+Status Index::insert_run(const RunRow& r) { return insert_runs({r}); }
+
+Status Index::insert_runs(const std::vector<RunRow>& rows) {
+    if (rows.empty()) return {};
     MLOPS_TRYV(begin_immediate());
     auto body = [&]() -> Status {
         auto st = MLOPS_TRY(prepare("INSERT OR REPLACE INTO runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-        st.text(1, r.run_id).text(2, r.oid).text(3, r.stage).text(4, r.pipeline).text(5, r.status)
-            .integer(6, r.started_ns).integer(7, r.ended_ns).text(8, r.fingerprint).text(9, r.git_commit);
-        MLOPS_TRYV(st.run());
-        if (r.status == "succeeded" && !r.fingerprint.empty()) {
-            auto rc = MLOPS_TRY(prepare("INSERT OR REPLACE INTO run_cache VALUES (?1, ?2)"));
-            rc.text(1, r.fingerprint).text(2, r.run_id);
-            MLOPS_TRYV(rc.run());
+        auto rc = MLOPS_TRY(prepare("INSERT OR REPLACE INTO run_cache VALUES (?1, ?2)"));
+        for (const auto& r : rows) {
+            st.text(1, r.run_id).text(2, r.oid).text(3, r.stage).text(4, r.pipeline).text(5, r.status)
+                .integer(6, r.started_ns).integer(7, r.ended_ns).text(8, r.fingerprint).text(9, r.git_commit);
+            MLOPS_TRYV(st.run());
+            if (r.status == "succeeded" && !r.fingerprint.empty()) {
+                rc.text(1, r.fingerprint).text(2, r.run_id);
+                MLOPS_TRYV(rc.run());
+            }
         }
         return {};
     };

@@ -82,6 +82,7 @@ class Index {
 
     // Records a run; a succeeded one also enters the run cache under its fingerprint.
     Status insert_run(const RunRow& r);
+    Status insert_runs(const std::vector<RunRow>& rows); // one transaction
     // Newest first; `stage` "" = all, "train" also matches "train@x".
     Result<std::vector<RunRow>> runs(std::string_view stage, std::size_t limit);
     Result<std::vector<RunRow>> runs_with_prefix(std::string_view prefix);

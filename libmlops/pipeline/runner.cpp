@@ -166,6 +166,25 @@ Result<nlohmann::json> read_metrics(const std::string& abs_path, const std::stri
 
 namespace {
 
+std::string tail_lines(const std::string& path, std::size_t lines) {
+    auto text = util::read_file(path);
+    if (!text) return {};
+    std::size_t pos = text->size(), n = 0;
+    if (pos > 0 && (*text)[pos - 1] == '\n') --pos;
+    while (pos > 0 && n < lines) {
+        auto nl = text->rfind('\n', pos - 1);
+        if (nl == std::string::npos) {
+            pos = 0;
+            break;
+        }
+        pos = nl;
+        ++n;
+    }
+    std::string out = text->substr(pos == 0 ? 0 : pos + 1);
+    if (!out.empty() && out.back() != '\n') out += '\n';
+    return out;
+}
+
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_interrupt(int) { g_interrupted = true; }
 
@@ -209,6 +228,28 @@ struct Runner {
     CodeVersion code;
     LocalExecutor executor;
     bool stop_scheduling = false;
+    // Objects of finished stages (logs, outputs, records) and their index rows are made durable
+    // together: one syncfs pair per flush, at most about once a second, instead of several syncs per
+    // stage. Nothing refers to them before the flush, so a crash loses whole runs, never half ones.
+    store::WriteBatch batch;
+    std::vector<index::RunRow> pending_rows;
+    std::vector<std::pair<std::string, index::StatSet>> pending_stat_sets;
+    std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
+
+    Status flush() {
+        MLOPS_TRYV(repo.objects().commit(batch));
+        auto* index = MLOPS_TRY(repo.index());
+        MLOPS_TRYV(index->insert_runs(pending_rows));
+        for (const auto& [path, set] : pending_stat_sets) (void)index->store_stat_set(path, set);
+        pending_rows.clear();
+        pending_stat_sets.clear();
+        last_flush = std::chrono::steady_clock::now();
+        return {};
+    }
+    Status maybe_flush() {
+        if (std::chrono::steady_clock::now() - last_flush >= std::chrono::seconds(1)) return flush();
+        return {};
+    }
 
     const Stage& stage(std::size_t i) const { return loaded.pipeline->stages[i]; }
 
@@ -327,15 +368,13 @@ struct Runner {
                     failure = fmt::format("output {} was not created", o.path);
                     break;
                 }
-        store::WriteBatch batch;
         auto log = MLOPS_TRY(repo.objects().put_file(out.log_path, &batch));
         rec.log_oid = log.oid;
-        std::vector<std::pair<std::string, index::StatSet>> stat_sets;
         if (failure.empty()) {
             for (const auto& o : s.outs) {
                 workspace::ScanOptions so{workspace::StoreMode::store, &batch, false, "storing"};
                 auto snap = MLOPS_TRY(workspace::snapshot(repo, o.path, so));
-                if (snap.stat_set) stat_sets.emplace_back(o.path, std::move(*snap.stat_set));
+                if (snap.stat_set) pending_stat_sets.emplace_back(o.path, std::move(*snap.stat_set));
                 rec.outs.push_back({o.path, snap.pointer.oid, workspace::kind_name(snap.pointer.kind), snap.pointer.size,
                                     snap.pointer.files, o.cache});
                 if (o.metric && snap.pointer.kind == workspace::Kind::file) {
@@ -346,12 +385,12 @@ struct Runner {
         }
         rec.status = interrupted ? "interrupted" : failure.empty() ? "succeeded" : "failed";
         rec.error = failure;
-        MLOPS_TRYV(repo.objects().commit(batch));
-        auto put = MLOPS_TRY(repo.objects().put_bytes(serialize_run_record(rec)));
-        auto* index = MLOPS_TRY(repo.index());
-        MLOPS_TRYV(index->insert_run({rec.run_id, put.oid, rec.stage, rec.pipeline, rec.status, rec.started_ns,
-                                      rec.ended_ns, rec.status == "succeeded" ? rec.fingerprint : "", code.commit}));
-        for (const auto& [path, set] : stat_sets) (void)index->store_stat_set(path, set);
+        auto put = MLOPS_TRY(repo.objects().put_bytes(serialize_run_record(rec), &batch));
+        pending_rows.push_back({rec.run_id, put.oid, rec.stage, rec.pipeline, rec.status, rec.started_ns, rec.ended_ns,
+                                rec.status == "succeeded" ? rec.fingerprint : "", code.commit});
+        if (!failure.empty()) out.log_tail = tail_lines(out.log_path, 20);
+        ::unlink(out.log_path.c_str());
+        MLOPS_TRYV(maybe_flush());
         if (interrupted) {
             out.action = Action::interrupted;
             return {};
@@ -503,7 +542,10 @@ Result<RunReport> run(workspace::Repository& repo, const RunOptions& opts) {
     for (std::size_t i = 0; i < n; ++i) r.outcome[i].stage = loaded.pipeline->stages[i].name;
     if (!opts.dry_run) r.code = MLOPS_TRY(code_version(repo, {loaded.lock_file}));
     auto st = r.loop();
-    // Whatever succeeded is locked, even when something else failed or the run was interrupted.
+    // Whatever finished is recorded, and whatever succeeded is locked, even when something else
+    // failed or the run was interrupted; the objects first, then what refers to them.
+    auto flushed = r.flush();
+    if (!flushed) return fail(std::move(flushed).error());
     auto locked = update_lock(repo.abs(loaded.lock_file), loaded.lock_file, r.lock_updates);
     if (!st) return fail(std::move(st).error());
     if (!locked) return fail(std::move(locked).error());

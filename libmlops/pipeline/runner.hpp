@@ -45,7 +45,8 @@ struct StageOutcome {
     std::string run_id;
     int exit_status = 0;
     double seconds = 0;
-    std::string log_path; // for failed stages: the captured output
+    std::string log_path; // where the output is captured while the stage runs
+    std::string log_tail; // for failed stages: the last lines of the captured output
 };
 
 struct RunOptions {
