@@ -41,6 +41,7 @@ struct Plan {
     std::vector<const store::TreeEntry*> write;
     std::vector<std::string> remove;    // absolute paths of files to delete
     bool replace_kind = false;           // a folder where a file goes, or the reverse
+    bool make_dir = false;               // a folder that is not there (an empty one gets no files)
     std::optional<index::StatSet> stat_set; // of the unchanged work tree
 };
 
@@ -83,6 +84,7 @@ Result<std::vector<CheckoutResult>> checkout(Repository& repo, const CheckoutOpt
                 current = std::move(snap.tree);
             plan.replace_kind = snap.pointer.kind != plan.pointer.kind;
         }
+        plan.make_dir = plan.pointer.kind == Kind::dir && (!st || plan.replace_kind);
         // Pair up current and target entries.
         std::size_t i = 0, j = 0;
         auto& a = current.entries;
@@ -131,7 +133,7 @@ Result<std::vector<CheckoutResult>> checkout(Repository& repo, const CheckoutOpt
     std::vector<CheckoutResult> out;
     auto* index = MLOPS_TRY(repo.index());
     for (auto& plan : plans) {
-        CheckoutResult r{plan.path, 0, 0, plan.write.empty() && plan.remove.empty()};
+        CheckoutResult r{plan.path, 0, 0, plan.write.empty() && plan.remove.empty() && !plan.make_dir};
         for (const auto& f : plan.remove) {
             if (::unlink(f.c_str()) != 0 && errno != ENOENT)
                 return fail(Error::from_errno(fmt::format("cannot remove {}", f), errno));
@@ -143,6 +145,7 @@ Result<std::vector<CheckoutResult>> checkout(Repository& repo, const CheckoutOpt
             std::filesystem::remove_all(repo.abs(plan.path), ec);
             if (ec) return fail(Error::io(fmt::format("cannot remove {}: {}", plan.path, ec.message())));
         }
+        if (plan.make_dir) MLOPS_TRYV(util::make_dirs(repo.abs(plan.path)));
         std::uint64_t bytes = 0;
         for (auto* e : plan.write) bytes += e->size;
         util::Progress progress("checkout", plan.write.size(), bytes, opts.progress);

@@ -97,6 +97,28 @@ git checkout -q main
 mlops checkout -q --force x
 ok "a folder replaced by a file and the reverse"
 
+# An empty tracked folder is restored too, also where a file stands.
+mkdir empty
+mlops add -q --git-add empty
+git commit -qm "an empty folder"
+rm -rf empty
+expect_code 1 "^empty: missing" -- mlops status --exit-code
+expect_code 0 "^empty: " -- mlops checkout
+[ -d empty ] || fail "checkout did not restore the empty folder"
+expect_code 0 "up to date" -- mlops status --exit-code
+rmdir empty
+echo "a file" > empty
+mlops add -q --git-add empty
+git commit -qm "empty is a file now"
+git checkout -q HEAD~1
+mlops checkout -q
+[ -d empty ] || fail "checkout did not turn the file into the empty folder"
+expect_code 0 "up to date" -- mlops status --exit-code
+git checkout -q main
+mlops checkout -q
+[ -f empty ] || fail "checkout did not turn the empty folder into a file"
+ok "an empty folder"
+
 # hardlink: work-tree files are read-only links to the objects; status is clean.
 mlops config cache.type hardlink
 rm -rf data model.bin

@@ -62,6 +62,17 @@ assert_eq "$(mlops --json diff --path model.bin HEAD~1 HEAD | json_get '[e["path
 expect_code 2 "unknown revision 'nosuchrev'" -- mlops diff nosuchrev
 ok "diff REV REV"
 
+# A folder whose old tree object is not in the store: the folder itself is the entry.
+old_tree=$(git show HEAD~1:data.mlops | sed -n 's/^oid: //p')
+mlops gc -q --worktree-only
+[ -e "$(object_path "$old_tree")" ] && fail "test setup: gc --worktree-only kept the old tree"
+j=$(mlops --json diff HEAD~1 HEAD)
+assert_eq "$(json_get '[(e["path"], e["is_dir"], e["contents_unknown"]) for e in j["modified"] if e["is_dir"]]' <<<"$j")" \
+    '[["data", true, true]]' "a folder with an unknown old tree"
+assert_eq "$(json_get '[e["old_oid"] for e in j["modified"] if e["is_dir"]]' <<<"$j")" "[\"$old_tree\"]" "its old oid"
+expect_code 0 "^modified +data/ " -- mlops diff HEAD~1 HEAD
+ok "diff of a folder whose old contents are not local"
+
 # log: three versions of model.bin, newest first; the deletion is an entry too.
 echo v3 > model.bin
 mlops add -q --git-add model.bin
