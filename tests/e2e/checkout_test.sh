@@ -97,6 +97,23 @@ git checkout -q main
 mlops checkout -q --force x
 ok "a folder replaced by a file and the reverse"
 
+# Symlinks inside a tracked folder that stay inside it are stored as links and restored as links.
+mkdir -p links/s
+echo target > links/t.csv
+ln -s t.csv links/l
+ln -s ../t.csv links/s/up
+mlops add -q links
+rm -rf links
+mlops checkout -q links
+assert_eq "$(readlink links/l):$(readlink links/s/up)" "t.csv:../t.csv" "restored symlinks"
+assert_eq "$(cat links/s/up)" target "content through a restored symlink"
+expect_code 0 "up to date" -- mlops status --exit-code
+ln -sf s/up links/l
+expect_code 1 "modified: +links/l" -- mlops status --exit-code
+mlops checkout -q --force links
+assert_eq "$(readlink links/l)" t.csv "symlink after checkout --force"
+ok "symlinks inside a folder"
+
 # An empty tracked folder is restored too, also where a file stands.
 mkdir empty
 mlops add -q --git-add empty

@@ -126,6 +126,16 @@ expect_code 0 "" -- mlops add -q big
 expect_code 0 "up to date" -- mlops status --exit-code
 ok "kill -9 during a re-add"
 
+# Lock files left by a killed process (no live holder) do not block the next command.
+echo "row" >> big/f2.csv
+touch -d '1 minute ago' big.mlops.lock .gitignore.lock
+echo "$$" > .mlops/config.lock
+expect_code 0 "" -- mlops add -q big
+[ -e big.mlops.lock ] || [ -e .gitignore.lock ] && fail "stale lock files were not removed"
+expect_code 0 "" -- mlops config core.jobs 2
+[ -e .mlops/config.lock ] && fail "the stale config lock was not removed"
+ok "stale lock files are broken"
+
 # gc removes every leftover temporary file.
 tmp_before=$(find .mlops/tmp -type f | wc -l)
 echo "left over" > .mlops/tmp/.tmp-1-00000000000000ff

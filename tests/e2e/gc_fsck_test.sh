@@ -128,6 +128,20 @@ expect_code 3 "is corrupt" -- mlops checkout data
 [ -e data/a.csv ] && [ "$(cat data/a.csv)" = X ] && fail "checkout wrote the corrupt data/a.csv"
 ok "checkout of a folder with a corrupt object"
 
+# A corrupt tree object: gc cannot tell what it protects, so it stops and removes nothing.
+echo unreferenced > spare.bin && mlops add -q spare.bin && rm spare.bin.mlops
+tree_oid=$(oid_of data.mlops)
+cp "$(object_path "$tree_oid")" "$E2E_TMP/tree.keep"
+chmod u+w "$(object_path "$tree_oid")"
+echo "not a tree" > "$(object_path "$tree_oid")"
+n=$(count_objects)
+expect_code 3 "data\.mlops: object $tree_oid is corrupt.*gc .* stops" -- mlops gc
+assert_eq "$(count_objects)" "$n" "objects after gc refused"
+cp "$E2E_TMP/tree.keep" "$(object_path "$tree_oid")"
+expect_code 0 "removed [1-9][0-9]* object" -- mlops gc
+[ -e "$(object_path "$(echo unreferenced | sha256sum | cut -d' ' -f1)")" ] && fail "gc kept spare.bin's object"
+ok "gc stops at a corrupt tree object"
+
 # Repair by re-adding the right content; then delete an object: reported missing, exit 3.
 echo v1 > model.bin
 chmod u+w "$(object_path "$oid")"
