@@ -45,12 +45,20 @@ Result<std::string> ignore_in_git(const Repository& repo, const std::string& rel
     std::string dir = util::parent_path(rel);
     std::string gitignore_rel = util::join_path(dir, ".gitignore");
     std::string abs = repo.abs(gitignore_rel);
-    std::string entry = "/" + util::file_name(rel);
+    // A .gitignore line is a glob: escape what would otherwise not match the name itself
+    // ("data[1]", "a\b") or match other names too ("model*"); git drops unescaped trailing spaces.
+    std::string name = util::file_name(rel), entry = "/";
+    std::size_t trailing = name.size() - name.find_last_not_of(' ') - 1;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        char c = name[i];
+        if (c == '\\' || c == '*' || c == '?' || c == '[' || (c == ' ' && i >= name.size() - trailing)) entry += '\\';
+        entry += c;
+    }
     auto lock = MLOPS_TRY(util::LockFile::acquire(abs));
     std::string text;
     if (MLOPS_TRY(util::stat_path(abs))) text = MLOPS_TRY(util::read_file(abs));
     for (auto line : util::split_lines(text))
-        if (util::trim(line) == entry) return gitignore_rel; // lock rolls back
+        if (util::trim(line) == util::trim(entry)) return gitignore_rel; // lock rolls back
     if (!text.empty() && text.back() != '\n') text += '\n';
     text += entry + "\n";
     MLOPS_TRYV(lock.commit(text));

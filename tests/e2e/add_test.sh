@@ -55,12 +55,26 @@ assert_eq "$(grep -cx '/data' .gitignore)" 1 "/data lines in .gitignore"
 assert_eq "$(grep -cx '/model.bin' .gitignore)" 1 "/model.bin lines in .gitignore"
 ok ".gitignore entry written once"
 
+# Names with glob characters: .gitignore ignores exactly the data, nothing else, once.
+for n in 'data[1]' 'model*' 'q?' 'back\slash' 'trailing ' 'my data' '#hash' '!bang'; do
+    mkdir -p "$n" && echo x > "$n/f"
+    mlops add -q "$n"
+    mlops add -q "$n"
+done
+touch data1 model-other q1
+untracked=$(git status --porcelain --untracked-files=all | grep -v -e '\.mlops' -e '\.gitignore' | LC_ALL=C sort | tr '\n' ' ')
+assert_eq "$untracked" "?? data1 ?? model-other ?? q1 " "files git sees besides pointers (the data must be ignored)"
+assert_eq "$(grep -c . .gitignore)" 10 "lines in .gitignore (each name once)"
+rm -rf data1 model-other q1
+ok ".gitignore entries for names with glob characters"
+
 # Re-adding unchanged data: reported unchanged, nothing new stored.
+objects=$(count_objects)
 expect_code 0 "^unchanged data " -- mlops add data
 mlops add --json data > out.json
 assert_eq "$(json_get 'j["added"][0]["changed"]' < out.json)" false "json changed"
 assert_eq "$(json_get 'j["added"][0]["new_objects"]' < out.json)" 0 "json new_objects"
-assert_eq "$(count_objects)" 4 "objects after re-adding"
+assert_eq "$(count_objects)" "$objects" "objects after re-adding"
 rm out.json
 ok "re-adding unchanged data reports unchanged"
 
