@@ -8,6 +8,7 @@
 
 #include <mlops/util/fs.hpp>
 #include <mlops/util/hash.hpp>
+#include <mlops/util/parallel.hpp>
 #include <mlops/util/paths.hpp>
 
 namespace mlops::store {
@@ -21,7 +22,9 @@ constexpr unsigned k_object_mode = 0444;
 } // namespace
 
 ObjectStore::ObjectStore(std::string objects_dir, std::string tmp_dir)
-    : m_dir(std::move(objects_dir)), m_tmp(std::move(tmp_dir)) {}
+    : m_dir(std::move(objects_dir)), m_tmp(std::move(tmp_dir)), m_fans(new std::atomic<bool>[256]) {
+    for (int i = 0; i < 256; ++i) m_fans[i] = false;
+}
 
 std::string ObjectStore::path_of(std::string_view oid) const {
     std::string p;
@@ -37,7 +40,9 @@ bool ObjectStore::exists(std::string_view oid) const {
 util::Status ObjectStore::publish(const std::string& tmp, const std::string& oid) {
     std::string final_path = path_of(oid);
     std::string fan = final_path.substr(0, m_dir.size() + 3);
-    if (::mkdir(fan.c_str(), 0755) != 0 && errno != EEXIST) {
+    // Each fan-out folder is made once per process, not once per object.
+    auto& made_fan = m_fans[std::stoul(oid.substr(0, 2), nullptr, 16)];
+    if (!made_fan.load(std::memory_order_relaxed) && ::mkdir(fan.c_str(), 0755) != 0 && errno != EEXIST) {
         // A fresh clone has .mlops/ from git but no objects folder yet.
         auto made = util::make_dirs(fan);
         if (!made) {
@@ -45,6 +50,7 @@ util::Status ObjectStore::publish(const std::string& tmp, const std::string& oid
             return made;
         }
     }
+    made_fan.store(true, std::memory_order_relaxed);
     // rename() replaces atomically; a concurrent writer of the same content is harmless.
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
         int e = errno;
@@ -55,8 +61,8 @@ util::Status ObjectStore::publish(const std::string& tmp, const std::string& oid
 }
 
 Result<PutResult> ObjectStore::finish_temp(const std::string& tmp, int fd, const std::string& oid,
-                                           std::uint64_t size, WriteBatch* batch) {
-    if (exists(oid)) {
+                                           std::uint64_t size, WriteBatch* batch, bool known_missing) {
+    if (!known_missing && exists(oid)) {
         ::unlink(tmp.c_str());
         return PutResult{oid, size, false};
     }
@@ -78,8 +84,9 @@ util::Status ObjectStore::commit(WriteBatch& batch) {
     std::lock_guard lock(batch.m_mutex);
     if (batch.m_pending.empty()) return {};
     MLOPS_TRYV(util::sync_filesystem(m_tmp));
-    for (auto& [tmp, oid] : batch.m_pending) MLOPS_TRYV(publish(tmp, oid));
-    batch.m_pending.clear();
+    auto& pending = batch.m_pending;
+    MLOPS_TRYV(util::parallel_for(pending.size(), 0, [&](std::size_t i) { return publish(pending[i].first, pending[i].second); }));
+    pending.clear();
     return util::sync_filesystem(m_dir);
 }
 
@@ -104,7 +111,7 @@ Result<PutResult> ObjectStore::put_bytes(std::string_view content, WriteBatch* b
         ::unlink(tmp.c_str());
         return fail(std::move(st).error());
     }
-    return finish_temp(tmp, fd.get(), oid, content.size(), batch);
+    return finish_temp(tmp, fd.get(), oid, content.size(), batch, /*known_missing=*/true);
 }
 
 Result<PutResult> ObjectStore::put_file(const std::string& src, WriteBatch* batch) {
@@ -134,7 +141,7 @@ Result<PutResult> ObjectStore::put_file(const std::string& src, WriteBatch* batc
         ::unlink(tmp.c_str());
         return fail(std::move(copied).error());
     }
-    return finish_temp(tmp, out.get(), hash.finish().hex(), size, batch);
+    return finish_temp(tmp, out.get(), hash.finish().hex(), size, batch, /*known_missing=*/false);
 }
 
 util::Status ObjectStore::stream(std::string_view oid,

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -76,10 +78,11 @@ class ObjectStore {
 
   private:
     Result<PutResult> finish_temp(const std::string& tmp, int fd, const std::string& oid,
-                                  std::uint64_t size, WriteBatch* batch);
+                                  std::uint64_t size, WriteBatch* batch, bool known_missing);
     Status publish(const std::string& tmp, const std::string& oid);
     std::string m_dir;
     std::string m_tmp;
+    std::unique_ptr<std::atomic<bool>[]> m_fans; // fan-out folders known to exist
 };
 
 } // namespace mlops::store

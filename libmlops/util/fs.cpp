@@ -96,7 +96,8 @@ std::string temp_name_in(const std::string& dir) {
     static thread_local std::mt19937_64 rng{std::random_device{}() ^
                                             (std::uint64_t(::getpid()) << 32) ^
                                             std::hash<std::thread::id>{}(std::this_thread::get_id())};
-    return fmt::format("{}/.tmp-{}-{:016x}", dir, ::getpid(), rng());
+    static const pid_t pid = ::getpid(); // children exec at once; the cache never goes stale
+    return fmt::format("{}/.tmp-{}-{:016x}", dir, pid, rng());
 }
 
 static std::string parent_of(const std::string& path) {
