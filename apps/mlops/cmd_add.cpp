@@ -17,7 +17,9 @@ int run_add(Context& ctx, const AddOptions& opts) {
     auto& repo = ctx.repo();
     if (opts.jobs) repo.set_jobs(opts.jobs);
     workspace::AddOptions wo;
-    wo.paths = ctx.repo_paths(opts.paths);
+    // The same path named twice ("data ./data/") is added once.
+    for (const auto& p : ctx.repo_paths(opts.paths))
+        if (std::find(wo.paths.begin(), wo.paths.end(), p) == wo.paths.end()) wo.paths.push_back(p);
     wo.git_add = opts.git_add ? workspace::GitAdd::yes : workspace::GitAdd::no;
     wo.progress = ctx.progress();
     auto added = util::value_or_throw(workspace::add(repo, wo));

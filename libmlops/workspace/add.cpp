@@ -73,6 +73,8 @@ Result<std::vector<AddedPath>> add(Repository& repo, const AddOptions& opts) {
         if (p == ".") return fail(Error::usage("cannot track the whole work tree; name files or folders inside it"));
         if (p.ends_with(k_pointer_suffix))
             return fail(Error::usage(fmt::format("{}: is a pointer file; name the data it tracks", p)));
+        if (repo.has_git() && util::file_name(p) == ".gitignore")
+            return fail(Error::usage(fmt::format("{}: mlops writes this file to keep tracked data out of git; it cannot be tracked", p)));
         if (!MLOPS_TRY(util::stat_path(repo.abs(p))))
             return fail(Error::usage(fmt::format("{}: no such file or folder", p)));
         MLOPS_TRYV(check_overlap(tracked, p));

@@ -68,6 +68,13 @@ assert_eq "$(grep -c . .gitignore)" 10 "lines in .gitignore (each name once)"
 rm -rf data1 model-other q1
 ok ".gitignore entries for names with glob characters"
 
+# The same path named twice is added once.
+mkdir twice && echo t > twice/t.csv
+run mlops add twice ./twice/ twice
+assert_eq "$RC" 0 "add of the same path three times"
+assert_eq "$(grep -c 'twice' <<<"$OUT")" 2 "lines naming twice (one result, one hint): $OUT"
+ok "the same path named twice"
+
 # Re-adding unchanged data: reported unchanged, nothing new stored.
 objects=$(count_objects)
 expect_code 0 "^unchanged data " -- mlops add data

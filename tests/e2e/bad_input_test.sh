@@ -73,7 +73,11 @@ expect_rejected 2 "^mlops: error: \.git: path is inside the repository's own met
 expect_rejected 2 "^mlops: error: \.mlops/config: path is inside the repository's own metadata" -- mlops add .mlops/config
 expect_rejected 2 "^mlops: error: \.mlops: path is inside" -- mlops add .mlops
 expect_rejected 2 "^mlops: error: data/\.\./\.mlops/objects: path is inside" -- mlops add data/../.mlops/objects
-ok ".git and .mlops cannot be added"
+expect_rejected 2 "^mlops: error: \.gitignore: mlops writes this file" -- mlops add .gitignore
+mkdir -p sub && echo '*.tmp' > sub/.gitignore
+expect_rejected 2 "^mlops: error: sub/\.gitignore: mlops writes this file" -- mlops add sub/.gitignore
+rm -rf sub
+ok ".git, .mlops and .gitignore cannot be added"
 
 # Inside an already-tracked folder, or holding tracked paths.
 expect_rejected 2 "^mlops: error: data/a\.csv: is inside the tracked folder data" -- mlops add data/a.csv
