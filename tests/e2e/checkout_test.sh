@@ -184,7 +184,7 @@ expect_code 0 "up to date" -- mlops status --exit-code
 mlops fsck -q || fail "fsck after the symlink strategy"
 ok "symlink strategy"
 
-# Back to copies: checkout --force turns the links into plain writable files.
+# Back to copies: the links become plain writable files.
 mlops config cache.type copy
 rm -rf data model.bin solo.csv
 mlops checkout -q
@@ -192,4 +192,13 @@ mlops checkout -q
 [ -w model.bin ] && [ "$(stat -c %h model.bin)" = 1 ] || fail "model.bin is not a plain copy"
 expect_code 0 "up to date" -- mlops status --exit-code
 ok "copy strategy"
+
+# reflink alone: where the filesystem cannot clone, checkout still writes a copy.
+mlops config cache.type reflink
+rm -rf data model.bin
+mlops checkout -q
+assert_eq "$(cat model.bin)" v1 "model.bin with cache.type reflink"
+[ "$(stat -c %h model.bin)" = 1 ] && [ ! -L model.bin ] || fail "model.bin is not a file of its own"
+expect_code 0 "up to date" -- mlops status --exit-code
+ok "reflink falls back to a copy"
 finish
