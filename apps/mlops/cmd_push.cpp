@@ -9,7 +9,7 @@ int run_push(Context& ctx, const TransferCliOptions& opts) {
     auto sel = remote::value_or_throw(remote::select_paths(repo, ctx.repo_paths(opts.paths)));
     auto roots = remote::value_or_throw(remote::roots_for(repo, sel));
     auto r = open_remote_for(ctx, opts.remote, opts.jobs, remote::Access::write);
-    auto st = remote::value_or_throw(remote::push(repo, r, roots, {ctx.progress()}));
+    auto st = remote::value_or_throw(remote::push(repo, r, roots, {ctx.progress(), opts.recheck}));
     report_transfer(ctx, "push", r, st);
     return 0;
 }
@@ -18,6 +18,8 @@ Runner register_push(CLI::App& app) {
     auto opts = std::make_shared<TransferCliOptions>();
     auto* cmd = app.add_subcommand("push", "Send tracked data to a remote (only what it lacks)");
     add_transfer_options(cmd, *opts);
+    cmd->add_flag("--recheck", opts->recheck,
+                  "Ask the remote about every object, even those earlier transfers recorded as there");
     return [opts](Context& ctx) { return run_push(ctx, *opts); };
 }
 

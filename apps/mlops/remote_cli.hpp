@@ -18,7 +18,8 @@ struct TransferCliOptions {
     std::vector<std::string> paths;
     std::string remote;
     unsigned jobs = 0;
-    bool force = false; // pull: overwrite local changes
+    bool force = false;   // pull: overwrite local changes
+    bool recheck = false; // push: ignore the record of what the remote has
 };
 
 // PATH..., -r/--remote NAME, -j/--jobs N

@@ -1,6 +1,9 @@
 #include <mlops/remote/backend.hpp>
 
+#include <algorithm>
 #include <map>
+
+#include <fmt/format.h>
 #include <mutex>
 #include <optional>
 #include <unordered_set>
@@ -19,6 +22,8 @@ util::ErrorKind kind_of(Fault f) {
     }
 }
 constexpr std::size_t k_list_page = 1000; // keys per ListObjectsV2 page
+constexpr std::size_t k_range_min_prefixes = 192; // of 256
+constexpr unsigned k_ranges = 8;
 } // namespace
 
 Error::Error(Fault f, std::string message, int status)
@@ -52,9 +57,25 @@ std::string oid_of_key(std::string_view key) {
     return util::is_oid(oid) ? oid : std::string();
 }
 
-ExistsStrategy choose_exists_strategy(std::size_t keys, std::size_t list_requests, bool cheap_exists) {
+Status Backend::list_from(const std::string& start_after, const std::function<Result<bool>(const ObjectInfo&)>& each) {
+    std::vector<ObjectInfo> all;
+    MLOPS_TRYV(list("", [&](const ObjectInfo& o) -> Status {
+        if (o.key > start_after) all.push_back(o);
+        return {};
+    }));
+    std::sort(all.begin(), all.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    for (const auto& o : all)
+        if (!MLOPS_TRY(each(o))) break;
+    return {};
+}
+
+ExistsStrategy choose_exists_strategy(std::size_t keys, std::size_t prefixes, std::size_t prefix_pages, bool cheap_exists) {
     if (cheap_exists || keys == 0) return ExistsStrategy::per_key;
-    return list_requests < keys ? ExistsStrategy::list_prefixes : ExistsStrategy::per_key;
+    // When most fan-out prefixes are needed, listing them one by one reads (nearly) every key the
+    // remote holds anyway: a full listing in parallel ranges reads the same with ~1 request per
+    // 1000 keys instead of at least one per prefix.
+    if (prefixes >= k_range_min_prefixes) return ExistsStrategy::list_ranges;
+    return prefix_pages < keys ? ExistsStrategy::list_prefixes : ExistsStrategy::per_key;
 }
 
 Result<std::vector<bool>> exists_many(Backend& backend, const std::vector<std::string>& keys, unsigned jobs) {
@@ -72,7 +93,7 @@ Result<std::vector<bool>> exists_many(Backend& backend, const std::vector<std::s
     // there beyond ours, so count the pages our own keys would fill.
     std::size_t list_requests = others.size();
     for (const auto& [p, idx] : by_prefix) list_requests += (idx.size() + k_list_page - 1) / k_list_page;
-    auto strategy = choose_exists_strategy(keys.size(), list_requests, backend.cheap_exists());
+    auto strategy = choose_exists_strategy(keys.size(), by_prefix.size(), list_requests, backend.cheap_exists());
 
     std::vector<std::size_t> singles = others;
     if (strategy == ExistsStrategy::per_key)
@@ -96,6 +117,28 @@ Result<std::vector<bool>> exists_many(Backend& backend, const std::vector<std::s
             for (auto i : idx) flags[i] = present.contains(keys[i]) ? 1 : 0;
             return {};
         }));
+    }
+    if (strategy == ExistsStrategy::list_ranges) {
+        // k_ranges slices of the 256 fan-out prefixes, each listed from its first prefix on.
+        std::unordered_set<std::string> present;
+        std::mutex mutex;
+        MLOPS_TRYV(run_parallel(k_ranges, jobs, [&](std::size_t r) -> Status {
+            unsigned first = unsigned(r * 256 / k_ranges), end = unsigned((r + 1) * 256 / k_ranges);
+            // (The first range lists from the start: no start-after at all.)
+            std::string start = first == 0 ? std::string() : fmt::format("{:02x}", first);
+            std::string stop = end >= 256 ? std::string("g") : fmt::format("{:02x}", end);
+            std::vector<std::string> mine;
+            MLOPS_TRYV(backend.list_from(start, [&](const ObjectInfo& o) -> Result<bool> {
+                if (o.key.compare(0, 2, stop) >= 0 || o.key >= "g") return false;
+                mine.push_back(o.key);
+                return true;
+            }));
+            std::lock_guard lock(mutex);
+            present.insert(mine.begin(), mine.end());
+            return {};
+        }));
+        for (const auto& [prefix, idx] : by_prefix)
+            for (auto i : idx) flags[i] = present.contains(keys[i]) ? 1 : 0;
     }
     for (std::size_t i = 0; i < keys.size(); ++i) found[i] = flags[i] != 0;
     return found;

@@ -51,6 +51,13 @@ template <class T> T value_or_throw(Result<T>&& r) {
     if constexpr (!std::is_void_v<T>) return std::move(r).value();
 }
 
+// What a download produced; backends that hash while they write fill in sha256, so the caller
+// need not read the file again to verify it ("" when unknown).
+struct GetInfo {
+    std::uint64_t size = 0;
+    std::string sha256;
+};
+
 struct ObjectInfo {
     std::string key;
     std::uint64_t size = 0;
@@ -72,11 +79,14 @@ class Backend {
     virtual Result<bool> exists(const std::string& key) = 0;
     // Downloads `key` into a new file `dest` (created by the backend; the caller removes it on
     // failure). A missing key is Fault::not_found.
-    virtual Status get(const std::string& key, const std::string& dest) = 0;
+    virtual Result<GetInfo> get(const std::string& key, const std::string& dest) = 0;
     // Uploads the file `src` as `key`, atomically: readers see the whole object or nothing.
     virtual Status put(const std::string& key, const std::string& src, const PutInfo& info) = 0;
     // Every key that starts with `prefix`, in no particular order.
     virtual Status list(const std::string& prefix, const std::function<Status(const ObjectInfo&)>& each) = 0;
+    // Keys greater than `start_after`, in ascending byte order, until `each` returns false. Lets a
+    // full listing run as parallel ranges. Default: list("") sorted.
+    virtual Status list_from(const std::string& start_after, const std::function<Result<bool>(const ObjectInfo&)>& each);
     // Removing a missing key is success.
     virtual Status remove(const std::string& key) = 0;
     // Makes every completed put durable (a local folder batches its syncs). Default: nothing to do.
@@ -91,8 +101,9 @@ class Backend {
 Result<std::vector<bool>> exists_many(Backend& backend, const std::vector<std::string>& keys, unsigned jobs);
 
 // How exists_many decides; exposed for tests.
-enum class ExistsStrategy { per_key, list_prefixes };
-ExistsStrategy choose_exists_strategy(std::size_t keys, std::size_t prefixes, bool cheap_exists);
+enum class ExistsStrategy { per_key, list_prefixes, list_ranges };
+// `prefixes`: distinct fan-out prefixes the keys use; `prefix_pages`: listing requests those take.
+ExistsStrategy choose_exists_strategy(std::size_t keys, std::size_t prefixes, std::size_t prefix_pages, bool cheap_exists);
 
 // "ab/cdef..." for an oid.
 std::string object_key(std::string_view oid);

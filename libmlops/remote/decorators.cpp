@@ -54,8 +54,8 @@ Result<bool> RetryingBackend::exists(const std::string& key) {
     return with_retry("HEAD " + key, [&] { return m_inner->exists(key); });
 }
 
-Status RetryingBackend::get(const std::string& key, const std::string& dest) {
-    return with_retry("GET " + key, [&]() -> Status {
+Result<GetInfo> RetryingBackend::get(const std::string& key, const std::string& dest) {
+    return with_retry("GET " + key, [&]() -> Result<GetInfo> {
         ::unlink(dest.c_str()); // a partial download from the attempt before
         auto st = m_inner->get(key, dest);
         if (!st) ::unlink(dest.c_str());
@@ -79,6 +79,18 @@ Status RetryingBackend::list(const std::string& prefix, const std::function<Stat
     }));
     for (const auto& o : all) MLOPS_TRYV(each(o));
     return {};
+}
+
+Status RetryingBackend::list_from(const std::string& start_after, const std::function<Result<bool>(const ObjectInfo&)>& each) {
+    // Keys come in ascending order: a retry resumes after the last key delivered.
+    std::string from = start_after;
+    return with_retry("LIST from " + start_after, [&]() -> Status {
+        return m_inner->list_from(from, [&](const ObjectInfo& o) -> Result<bool> {
+            bool go = MLOPS_TRY(each(o));
+            from = o.key;
+            return go;
+        });
+    });
 }
 
 Status RetryingBackend::remove(const std::string& key) {
@@ -108,10 +120,22 @@ Result<bool> LoggingBackend::exists(const std::string& key) {
     return r;
 }
 
-Status LoggingBackend::get(const std::string& key, const std::string& dest) {
+Result<GetInfo> LoggingBackend::get(const std::string& key, const std::string& dest) {
     auto t = Clock::now();
     auto r = m_inner->get(key, dest);
     m_log(fmt::format("get {}: {} ({}, {})", key, outcome(r), util::human_bytes(r ? file_size(dest) : 0), ms_since(t)));
+    return r;
+}
+
+Status LoggingBackend::list_from(const std::string& start_after_ref, const std::function<Result<bool>(const ObjectInfo&)>& each) {
+    std::string start_after = start_after_ref; // the caller may move it while we list
+    auto t = Clock::now();
+    std::uint64_t n = 0;
+    auto r = m_inner->list_from(start_after, [&](const ObjectInfo& o) {
+        ++n;
+        return each(o);
+    });
+    m_log(fmt::format("list from '{}': {} ({} keys, {})", start_after, outcome(r), n, ms_since(t)));
     return r;
 }
 
@@ -206,23 +230,24 @@ Result<bool> FaultyBackend::exists(const std::string& key) {
     return m_inner->exists(key);
 }
 
-Status FaultyBackend::get(const std::string& key, const std::string& dest) {
+Result<GetInfo> FaultyBackend::get(const std::string& key, const std::string& dest) {
     auto injected = maybe_fail("get", key);
     if (!injected) {
-        if (!m_plan.drop_mid_body) return injected;
+        if (!m_plan.drop_mid_body) return fail(std::move(injected).error());
         // The connection dropped halfway: a partial file and a transient error.
         if (m_inner->get(key, dest)) {
             struct stat st;
             if (::stat(dest.c_str(), &st) == 0) (void)::truncate(dest.c_str(), st.st_size / 2);
         }
-        return injected;
+        return fail(std::move(injected).error());
     }
-    MLOPS_TRYV(m_inner->get(key, dest));
+    auto info = MLOPS_TRY(m_inner->get(key, dest));
     struct stat st;
-    if (::stat(dest.c_str(), &st) != 0) return {};
-    if (m_plan.corrupt == Corruption::none) return {};
+    if (::stat(dest.c_str(), &st) != 0) return info;
+    if (m_plan.corrupt == Corruption::none) return info;
     std::uint64_t k = ++m_corrupted;
-    if (m_plan.corrupt_count && k > m_plan.corrupt_count) return {};
+    if (m_plan.corrupt_count && k > m_plan.corrupt_count) return info;
+    info.sha256.clear(); // what the inner backend hashed is not what the file now holds
     if (m_plan.corrupt == Corruption::truncate) {
         (void)::truncate(dest.c_str(), st.st_size > 0 ? st.st_size - 1 : 0);
     } else if (st.st_size > 0) {
@@ -243,7 +268,7 @@ Status FaultyBackend::get(const std::string& key, const std::string& dest) {
             ::close(fd);
         }
     }
-    return {};
+    return info;
 }
 
 Status FaultyBackend::put(const std::string& key, const std::string& src, const PutInfo& info) {
@@ -254,6 +279,11 @@ Status FaultyBackend::put(const std::string& key, const std::string& src, const 
 Status FaultyBackend::list(const std::string& prefix, const std::function<Status(const ObjectInfo&)>& each) {
     MLOPS_TRYV(maybe_fail("list", prefix));
     return m_inner->list(prefix, each);
+}
+
+Status FaultyBackend::list_from(const std::string& start_after, const std::function<Result<bool>(const ObjectInfo&)>& each) {
+    MLOPS_TRYV(maybe_fail("list", start_after));
+    return m_inner->list_from(start_after, each);
 }
 
 Status FaultyBackend::remove(const std::string& key) {

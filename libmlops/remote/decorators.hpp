@@ -35,9 +35,10 @@ class RetryingBackend : public Backend {
     RetryingBackend(std::unique_ptr<Backend> inner, RetryPolicy policy, Sleeper sleep = {}, LogSink log = {});
     std::string location() const override { return m_inner->location(); }
     Result<bool> exists(const std::string& key) override;
-    Status get(const std::string& key, const std::string& dest) override;
+    Result<GetInfo> get(const std::string& key, const std::string& dest) override;
     Status put(const std::string& key, const std::string& src, const PutInfo& info) override;
     Status list(const std::string& prefix, const std::function<Status(const ObjectInfo&)>& each) override;
+    Status list_from(const std::string& start_after, const std::function<Result<bool>(const ObjectInfo&)>& each) override;
     Status remove(const std::string& key) override;
     Status flush() override { return m_inner->flush(); }
     bool cheap_exists() const override { return m_inner->cheap_exists(); }
@@ -59,9 +60,10 @@ class LoggingBackend : public Backend {
     LoggingBackend(std::unique_ptr<Backend> inner, LogSink log);
     std::string location() const override { return m_inner->location(); }
     Result<bool> exists(const std::string& key) override;
-    Status get(const std::string& key, const std::string& dest) override;
+    Result<GetInfo> get(const std::string& key, const std::string& dest) override;
     Status put(const std::string& key, const std::string& src, const PutInfo& info) override;
     Status list(const std::string& prefix, const std::function<Status(const ObjectInfo&)>& each) override;
+    Status list_from(const std::string& start_after, const std::function<Result<bool>(const ObjectInfo&)>& each) override;
     Status remove(const std::string& key) override;
     Status flush() override;
     bool cheap_exists() const override { return m_inner->cheap_exists(); }
@@ -95,9 +97,10 @@ class FaultyBackend : public Backend {
     FaultyBackend(std::unique_ptr<Backend> inner, FaultPlan plan);
     std::string location() const override { return m_inner->location(); }
     Result<bool> exists(const std::string& key) override;
-    Status get(const std::string& key, const std::string& dest) override;
+    Result<GetInfo> get(const std::string& key, const std::string& dest) override;
     Status put(const std::string& key, const std::string& src, const PutInfo& info) override;
     Status list(const std::string& prefix, const std::function<Status(const ObjectInfo&)>& each) override;
+    Status list_from(const std::string& start_after, const std::function<Result<bool>(const ObjectInfo&)>& each) override;
     Status remove(const std::string& key) override;
     Status flush() override { return m_inner->flush(); }
     bool cheap_exists() const override { return m_inner->cheap_exists(); }

@@ -29,6 +29,7 @@ struct Transfer {
     // download
     bool decided = false;
     bool to_sink = false;
+    util::Sha256 sink_hash;
     std::string write_error;
 };
 
@@ -86,6 +87,7 @@ std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
             return 0; // aborts the transfer
         }
         t->resp->received += len;
+        if (t->req->hash_sink) t->sink_hash.update(data, len);
     } else if (t->resp->body.size() < k_body_cap) {
         t->resp->body.append(data, std::min(len, k_body_cap - t->resp->body.size()));
     }
@@ -205,6 +207,7 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& req, const std::stri
         return fail(permanent ? Fault::rejected : Fault::transient, fmt::format("{}: {}", what, msg));
     }
     give_back(curl);
+    if (req.hash_sink && t.to_sink) resp.sink_sha256 = t.sink_hash.finish().hex();
     return resp;
 }
 

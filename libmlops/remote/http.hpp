@@ -28,6 +28,7 @@ struct HttpRequest {
     std::string body_sha256;
     // Where a 2xx response body goes (an open file); otherwise into HttpResponse::body.
     int sink_fd = -1;
+    bool hash_sink = false; // hash what goes to sink_fd (HttpResponse::sink_sha256)
 };
 
 struct HttpResponse {
@@ -35,6 +36,7 @@ struct HttpResponse {
     std::string body;                           // error bodies and small results (capped)
     std::map<std::string, std::string> headers; // lower-case names
     std::uint64_t received = 0;                 // bytes written to sink_fd
+    std::string sink_sha256;                    // with hash_sink
 };
 
 struct HttpOptions {

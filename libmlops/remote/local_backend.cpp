@@ -18,8 +18,9 @@ namespace mlops::remote {
 
 namespace {
 
-constexpr std::size_t k_flush_objects = 1024;
-constexpr std::uint64_t k_flush_bytes = 1ull << 30;
+// A flush costs two syncfs calls: batch generously (a push flushes once more at its end).
+constexpr std::size_t k_flush_objects = 8192;
+constexpr std::uint64_t k_flush_bytes = 4ull << 30;
 constexpr std::int64_t k_stale_temp_ns = 24ll * 3600 * 1000000000;
 
 // Copies `in` to `out` with copy_file_range (no user-space copy), falling back to read/write.
@@ -41,7 +42,7 @@ LocalBackend::LocalBackend(std::string root, CreateRoot create) : m_root(std::mo
 
 LocalBackend::~LocalBackend() {
     // Unflushed writes are dropped, never published unsynced.
-    for (const auto& [key, tmp] : m_pending) ::unlink(tmp.c_str());
+    for (const auto& [key, tmp] : m_order) ::unlink(tmp.c_str());
 }
 
 Status LocalBackend::check_key(const std::string& key) const {
@@ -95,7 +96,7 @@ Result<bool> LocalBackend::exists(const std::string& key) {
     return fail(util::Error::from_errno(fmt::format("cannot check {}/{}", m_root, key), errno));
 }
 
-Status LocalBackend::get(const std::string& key, const std::string& dest) {
+Result<GetInfo> LocalBackend::get(const std::string& key, const std::string& dest) {
     MLOPS_TRYV(check_key(key));
     std::string src = m_root + "/" + key;
     {
@@ -112,7 +113,17 @@ Status LocalBackend::get(const std::string& key, const std::string& dest) {
     int out = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (out < 0) return fail(util::Error::from_errno(fmt::format("cannot create {}", dest), errno));
     util::UniqueFd out_fd(out);
-    return copy_fd(in, out, src, dest);
+    // Hashed on the way, so the caller need not read the copy again to verify it.
+    ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+    util::Sha256 hash;
+    GetInfo info;
+    MLOPS_TRYV(util::read_chunks(in, src, [&](const char* p, std::size_t n) -> util::Status {
+        hash.update(p, n);
+        info.size += n;
+        return util::write_all(out, p, n, dest);
+    }));
+    info.sha256 = hash.finish().hex();
+    return info;
 }
 
 Status LocalBackend::put(const std::string& key, const std::string& src, const PutInfo& info) {
@@ -153,11 +164,11 @@ Status LocalBackend::put(const std::string& key, const std::string& src, const P
     }
     std::lock_guard lock(m_mutex);
     if (auto it = m_pending.find(key); it != m_pending.end()) {
-        ::unlink(it->second.c_str());
-        it->second = tmp;
-    } else {
-        m_pending.emplace(key, tmp);
+        ::unlink(tmp.c_str()); // the same content is already waiting
+        return {};
     }
+    m_pending.emplace(key, tmp);
+    m_order.emplace_back(key, tmp);
     m_pending_bytes += size;
     if (m_pending.size() >= k_flush_objects || m_pending_bytes >= k_flush_bytes) return flush_locked();
     return {};
@@ -171,18 +182,27 @@ Status LocalBackend::flush() {
 Status LocalBackend::flush_locked() {
     if (m_pending.empty()) return {};
     MLOPS_TRYV(util::sync_filesystem(m_root + "/.tmp"));
-    std::vector<std::string> dirs;
-    for (auto it = m_pending.begin(); it != m_pending.end();) {
-        std::string final_path = m_root + "/" + it->first;
-        std::string dir = util::parent_path(final_path);
-        if (::rename(it->second.c_str(), final_path.c_str()) != 0) {
-            if (errno != ENOENT) return fail(util::Error::from_errno(fmt::format("cannot rename into {}", final_path), errno));
-            MLOPS_TRYV(util::make_dirs(dir));
-            if (::rename(it->second.c_str(), final_path.c_str()) != 0)
-                return fail(util::Error::from_errno(fmt::format("cannot rename into {}", final_path), errno));
+    // In the order they were put: what refers to other objects (trees) was put after them.
+    std::size_t done = 0;
+    for (; done < m_order.size(); ++done) {
+        const auto& [key, tmp] = m_order[done];
+        std::string final_path = m_root + "/" + key;
+        if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+            int e = errno;
+            if (e == ENOENT) {
+                MLOPS_TRYV(util::make_dirs(util::parent_path(final_path)));
+                if (::rename(tmp.c_str(), final_path.c_str()) == 0) {
+                    m_pending.erase(key);
+                    continue;
+                }
+                e = errno;
+            }
+            m_order.erase(m_order.begin(), m_order.begin() + long(done));
+            return fail(util::Error::from_errno(fmt::format("cannot rename into {}", final_path), e));
         }
-        it = m_pending.erase(it);
+        m_pending.erase(key);
     }
+    m_order.clear();
     m_pending_bytes = 0;
     return util::sync_filesystem(m_root);
 }
@@ -235,6 +255,7 @@ Status LocalBackend::remove(const std::string& key) {
         std::lock_guard lock(m_mutex);
         if (auto it = m_pending.find(key); it != m_pending.end()) {
             ::unlink(it->second.c_str());
+            std::erase_if(m_order, [&](const auto& p) { return p.first == key; });
             m_pending.erase(it);
         }
     }

@@ -22,7 +22,7 @@ class LocalBackend : public Backend {
     ~LocalBackend() override;
     std::string location() const override { return m_root; }
     Result<bool> exists(const std::string& key) override;
-    Status get(const std::string& key, const std::string& dest) override;
+    Result<GetInfo> get(const std::string& key, const std::string& dest) override;
     Status put(const std::string& key, const std::string& src, const PutInfo& info) override;
     Status list(const std::string& prefix, const std::function<Status(const ObjectInfo&)>& each) override;
     Status remove(const std::string& key) override;
@@ -39,6 +39,7 @@ class LocalBackend : public Backend {
     bool m_root_ok = false;
     // Written and closed, not yet synced and renamed: key -> temporary file.
     std::unordered_map<std::string, std::string> m_pending;
+    std::vector<std::pair<std::string, std::string>> m_order; // the same, in put order
     std::uint64_t m_pending_bytes = 0;
 };
 

@@ -195,17 +195,18 @@ Result<bool> S3Backend::exists(const std::string& key) {
     return true;
 }
 
-Status S3Backend::get(const std::string& key, const std::string& dest) {
+Result<GetInfo> S3Backend::get(const std::string& key, const std::string& dest) {
     int fd = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return fail(util::Error::from_errno(fmt::format("cannot create {}", dest), errno));
     util::UniqueFd owned(fd);
     Call c{"GET", key, {}, k_empty_sha256, {}};
     c.http.sink_fd = fd;
+    c.http.hash_sink = true;
     auto r = MLOPS_TRY(send(c, "GET " + key));
     MLOPS_TRYV(check(r, "GET " + key, true));
     if (auto it = r.headers.find("content-length"); it != r.headers.end() && std::to_string(r.received) != it->second)
         return fail(Fault::transient, fmt::format("GET {}: got {} bytes of {}", key, r.received, it->second));
-    return {};
+    return GetInfo{r.received, r.sink_sha256};
 }
 
 Status S3Backend::put(const std::string& key, const std::string& src, const PutInfo& info) {
@@ -305,11 +306,24 @@ Status S3Backend::put_multipart(const std::string& key, const std::string& src, 
 }
 
 Status S3Backend::list(const std::string& prefix, const std::function<Status(const ObjectInfo&)>& each) {
+    return list_pages(prefix, "", [&](const ObjectInfo& o) -> Result<bool> {
+        MLOPS_TRYV(each(o));
+        return true;
+    });
+}
+
+Status S3Backend::list_from(const std::string& start_after, const std::function<Result<bool>(const ObjectInfo&)>& each) {
+    return list_pages("", start_after, each);
+}
+
+Status S3Backend::list_pages(const std::string& prefix, const std::string& start_after,
+                             const std::function<Result<bool>(const ObjectInfo&)>& each) {
     std::string root = m_opts.prefix.empty() ? "" : m_opts.prefix + "/";
     std::string token;
     for (;;) {
         Query q = {{"list-type", "2"}, {"prefix", root + prefix}};
         if (!token.empty()) q.emplace_back("continuation-token", token);
+        else if (!start_after.empty()) q.emplace_back("start-after", root + start_after);
         Call c{"GET", "", q, k_empty_sha256, {}};
         std::string what = fmt::format("LIST {}", prefix.empty() ? "/" : prefix);
         auto r = MLOPS_TRY(send(c, what));
@@ -320,7 +334,7 @@ Status S3Backend::list(const std::string& prefix, const std::function<Status(con
             ObjectInfo info{key.substr(root.size()), 0};
             std::string size = first_value(block, "Size");
             info.size = size.empty() ? 0 : std::strtoull(size.c_str(), nullptr, 10);
-            MLOPS_TRYV(each(info));
+            if (!MLOPS_TRY(each(info))) return {};
         }
         if (first_value(r.body, "IsTruncated") != "true") return {};
         token = first_value(r.body, "NextContinuationToken");

@@ -36,9 +36,10 @@ class S3Backend : public Backend {
     explicit S3Backend(S3Options opts);
     std::string location() const override;
     Result<bool> exists(const std::string& key) override;
-    Status get(const std::string& key, const std::string& dest) override;
+    Result<GetInfo> get(const std::string& key, const std::string& dest) override;
     Status put(const std::string& key, const std::string& src, const PutInfo& info) override;
     Status list(const std::string& prefix, const std::function<Status(const ObjectInfo&)>& each) override;
+    Status list_from(const std::string& start_after, const std::function<Result<bool>(const ObjectInfo&)>& each) override;
     Status remove(const std::string& key) override;
 
     // Requests sent so far (for tests and the bench).
@@ -54,6 +55,9 @@ class S3Backend : public Backend {
     };
     Result<HttpResponse> send(Call& call, const std::string& what);
     Status check(const HttpResponse& r, const std::string& what, bool object_request) const;
+    // One ListObjectsV2 walk; `each` returns false to stop.
+    Status list_pages(const std::string& prefix, const std::string& start_after,
+                      const std::function<Result<bool>(const ObjectInfo&)>& each);
     std::string full_key(const std::string& key) const;
     Status put_single(const std::string& key, const std::string& src, const PutInfo& info);
     Status put_multipart(const std::string& key, const std::string& src, const PutInfo& info);

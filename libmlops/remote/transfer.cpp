@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <fcntl.h>
 #include <mutex>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,6 +50,51 @@ struct Expanded {
 };
 
 std::string display_oid(const std::string& oid) { return oid.substr(0, 12); }
+
+// What earlier transfers saw on a remote (see transfer.hpp).
+class KnownObjects {
+  public:
+    KnownObjects(Repository& repo, const OpenedRemote& remote)
+        : m_enabled(!remote.backend->cheap_exists()),
+          m_path(repo.mlops_dir() + "/tmp/known-" + util::sha256_hex(remote.location).substr(0, 16)) {}
+    void load() {
+        if (!m_enabled) return;
+        auto text = util::read_file(m_path);
+        if (!text) return;
+        std::size_t pos = 0;
+        while (pos + 64 <= text->size()) {
+            auto nl = text->find('\n', pos);
+            if (nl == std::string::npos) nl = text->size();
+            std::string_view line(text->data() + pos, nl - pos);
+            if (util::is_oid(line)) m_oids.emplace(line);
+            pos = nl + 1;
+        }
+    }
+    bool contains(const std::string& oid) const { return m_oids.contains(oid); }
+    void add(const std::string& oid) {
+        std::lock_guard lock(m_mutex);
+        if (m_enabled && !m_oids.contains(oid)) m_new.push_back(oid);
+    }
+    // One append; losing it only costs requests next time.
+    void save() {
+        if (!m_enabled || m_new.empty()) return;
+        std::string buf;
+        for (const auto& o : m_new) buf.append(o).append("\n");
+        if (!util::make_dirs(util::parent_path(m_path))) return;
+        int fd = ::open(m_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0) return;
+        (void)util::write_all(fd, buf.data(), buf.size(), m_path);
+        ::close(fd);
+        m_new.clear();
+    }
+
+  private:
+    bool m_enabled;
+    std::string m_path;
+    std::unordered_set<std::string> m_oids;
+    std::vector<std::string> m_new;
+    std::mutex m_mutex;
+};
 
 std::uint64_t local_size(Repository& repo, const std::string& oid) {
     struct stat st;
@@ -211,15 +257,27 @@ Result<TransferStats> push(Repository& repo, OpenedRemote& remote, const std::ve
     TransferStats st;
     Failures failures;
     auto ex = MLOPS_TRY(expand(repo, roots));
-    std::vector<Item> all = ex.blobs;
-    all.insert(all.end(), ex.trees.begin(), ex.trees.end());
-    all.insert(all.end(), ex.unexpanded.begin(), ex.unexpanded.end());
+    std::vector<Item> candidates = ex.blobs;
+    candidates.insert(candidates.end(), ex.trees.begin(), ex.trees.end());
+    candidates.insert(candidates.end(), ex.unexpanded.begin(), ex.unexpanded.end());
+    KnownObjects known(repo, remote);
+    if (!opts.recheck) known.load();
+    std::vector<Item> all;
+    for (auto& it : candidates) {
+        if (known.contains(it.oid)) {
+            st.skipped.objects++;
+            st.skipped.bytes += it.size;
+        } else {
+            all.push_back(std::move(it));
+        }
+    }
     auto on_remote = MLOPS_TRY(check_remote(remote, all));
 
     std::vector<Item> blobs, trees;
     for (std::size_t i = 0; i < all.size(); ++i) {
         auto& it = all[i];
         if (on_remote[i]) {
+            known.add(it.oid);
             st.skipped.objects++;
             st.skipped.bytes += it.size;
             continue;
@@ -253,6 +311,7 @@ Result<TransferStats> push(Repository& repo, OpenedRemote& remote, const std::ve
             st.transferred.objects++;
             st.transferred.bytes += it.size;
         }
+        known.add(it.oid);
         progress.add(1, it.size);
         return {};
     };
@@ -261,22 +320,30 @@ Result<TransferStats> push(Repository& repo, OpenedRemote& remote, const std::ve
         for (const auto& it : items) (it.size >= k_big_object ? big : small).push_back(&it);
         MLOPS_TRYV(run_parallel(small.size(), remote.jobs, [&](std::size_t i) { return put_one(*small[i]); }));
         for (const auto* it : big) MLOPS_TRYV(put_one(*it));
-        auto f = remote.backend->flush();
-        if (!f) return fail(name_remote(remote, std::move(f).error()));
         return {};
     };
-    MLOPS_TRYV(send_all(blobs));
-    // A tree goes up only once everything it lists is there.
-    std::vector<Item> ready;
-    for (auto& t : trees) {
-        const auto& used = ex.tree_blobs[t.oid];
-        auto bad = std::find_if(used.begin(), used.end(), [&](const std::string& o) { return failures.contains(o); });
-        if (bad != used.end())
-            failures.add(st, t, fmt::format("not pushed because its file {} failed", display_oid(*bad)), util::ErrorKind::integrity);
-        else
-            ready.push_back(t);
-    }
-    MLOPS_TRYV(send_all(ready));
+    // What went up is recorded even when a later object fails (the record is only kept for remotes
+    // whose puts are durable when they return: not for folders, which batch).
+    auto sent = [&]() -> Status {
+        MLOPS_TRYV(send_all(blobs));
+        // A tree goes up only once everything it lists is there.
+        std::vector<Item> ready;
+        for (auto& t : trees) {
+            const auto& used = ex.tree_blobs[t.oid];
+            auto bad = std::find_if(used.begin(), used.end(), [&](const std::string& o) { return failures.contains(o); });
+            if (bad != used.end())
+                failures.add(st, t, fmt::format("not pushed because its file {} failed", display_oid(*bad)),
+                             util::ErrorKind::integrity);
+            else
+                ready.push_back(t);
+        }
+        MLOPS_TRYV(send_all(ready));
+        // Backends that batch (a local folder) publish in put order: blobs before the trees.
+        if (auto f = remote.backend->flush(); !f) return fail(name_remote(remote, std::move(f).error()));
+        return {};
+    }();
+    known.save();
+    MLOPS_TRYV(sent);
     progress.finish();
     failures.finish(st, remote, "pushed");
     return st;
@@ -318,8 +385,9 @@ struct Downloader {
                 }
                 return fail(name_remote(remote, std::move(got).error()));
             }
-            // Never trust a byte that came back.
-            auto actual = util::sha256_file(tmp);
+            // Never trust a byte that came back: the backend hashed what it wrote, else read it.
+            util::Result<std::string> actual = got->sha256;
+            if (got->sha256.empty()) actual = util::sha256_file(tmp);
             if (!actual) {
                 ::unlink(tmp.c_str());
                 return fail(Error(std::move(actual).error()));
@@ -402,6 +470,13 @@ Result<TransferStats> fetch(Repository& repo, OpenedRemote& remote, const std::v
     util::Progress progress("fetching", blobs.size(), bytes, opts.progress);
     Downloader d{repo, remote, st, failures, progress, tmp_dir, {}, {}, {}, {}};
     MLOPS_TRYV(d.all(blobs));
+    // What came down verified is on the remote: a later push need not ask about it.
+    KnownObjects known(repo, remote);
+    known.load();
+    for (const auto* v : {&trees, &blobs})
+        for (const auto& it : *v)
+            if (repo.objects().exists(it.oid)) known.add(it.oid);
+    known.save();
     progress.finish();
     failures.finish(st, remote, "fetched");
     return st;

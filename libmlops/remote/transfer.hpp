@@ -55,8 +55,16 @@ struct TransferStats {
 
 struct TransferOptions {
     bool progress = false;
+    // Push: ask the remote about every object, even those an earlier transfer recorded as there.
+    bool recheck = false;
 };
 
+// A push asks the remote only about objects that no earlier push or fetch with this remote
+// recorded as present (`.mlops/tmp/known-<hash of the remote's location>`, one oid per line, a cache
+// that is safe to lose). Content-addressed remotes only grow, so a second push with nothing new costs
+// no request; `recheck` ignores the record (use it after objects were deleted on the remote).
+// Folder remotes are always asked: a lookup there costs no round trip.
+//
 // Push: fatal errors (credentials, bucket, server down after retries) come back as an error naming
 // the remote; per-object problems (a local object missing or corrupt) are counted in `failed`.
 Result<TransferStats> push(workspace::Repository& repo, OpenedRemote& remote, const std::vector<Root>& roots,

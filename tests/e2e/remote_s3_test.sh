@@ -30,6 +30,20 @@ out=$(mlops push --json)
 [ "$(jq -r .sent.objects <<<"$out")" = 0 ] && [ "$(jq -r .skipped.objects <<<"$out")" = 37 ] || fail "second push: $out"
 ok "push to S3 (multipart for big.bin); a second push sends nothing"
 
+# The record of what the remote has spares the requests; --recheck asks again (an object deleted
+# on the remote behind mlops' back is sent again), and remote status always asks.
+oid=$(sed -n 's/^oid: //p' data.mlops)
+node -e '
+const { S3Client, DeleteObjectCommand } = require("@aws-sdk/client-s3");
+const s3 = new S3Client({ endpoint: process.argv[1], region: "us-east-1", forcePathStyle: true });
+s3.send(new DeleteObjectCommand({ Bucket: "mlops-test", Key: process.argv[2] })).catch((e) => { console.error(e.message); process.exit(1); });
+' "$S3_ENDPOINT" "team/project/${oid:0:2}/${oid:2}"
+expect_code 1 "data: 1 of .* missing on 's3'" -- mlops status --remote --exit-code
+[ "$(jq -r .sent.objects <<<"$(mlops push --json)")" = 0 ] || fail "push asked again without --recheck"
+[ "$(jq -r .sent.objects <<<"$(mlops push --recheck --json)")" = 1 ] || fail "push --recheck did not resend the deleted tree"
+expect_code 0 "has everything" -- mlops remote status --exit-code
+ok "push trusts its record of the remote; --recheck and remote status ask the remote"
+
 node "$S3_SCRIPTS/interop.js" "$S3_ENDPOINT" mlops-test team/project .mlops/objects 2>"$E2E_TMP/interop.err" ||
     fail "the AWS SDK cannot read back what mlops pushed: $(cat "$E2E_TMP/interop.err")"
 ok "@aws-sdk/client-s3 lists and reads back what mlops pushed, byte-identical"

@@ -119,6 +119,46 @@ void conformance(Backend& b, const test::Scratch& s) {
         REQUIRE(few);
         CHECK(*few == std::vector<bool>{true, false, true});
     }
+    SECTION("list_from walks keys in ascending order and stops when asked") {
+        std::vector<std::string> keys;
+        for (int i = 0; i < 12; ++i) {
+            std::string content = "ordered " + std::to_string(i);
+            std::string oid;
+            auto f = object(s, "p" + std::to_string(i), content, oid);
+            REQUIRE(b.put(key(oid), f, {content.size(), oid}));
+            keys.push_back(key(oid));
+        }
+        REQUIRE(b.flush());
+        std::sort(keys.begin(), keys.end());
+        std::vector<std::string> seen;
+        REQUIRE(b.list_from("", [&](const remote::ObjectInfo& o) -> remote::Result<bool> {
+            seen.push_back(o.key);
+            return true;
+        }));
+        CHECK(seen == keys);
+        seen.clear();
+        REQUIRE(b.list_from(keys[3], [&](const remote::ObjectInfo& o) -> remote::Result<bool> {
+            seen.push_back(o.key);
+            return seen.size() < 2;
+        }));
+        CHECK(seen == std::vector<std::string>{keys[4], keys[5]});
+    }
+    SECTION("exists_many over (nearly) every fan-out prefix lists in ranges") {
+        std::vector<std::string> keys, contents;
+        for (int i = 0; i < 600; ++i) {
+            contents.push_back("spread " + std::to_string(i));
+            keys.push_back(key(util::sha256_hex(contents.back())));
+        }
+        for (int i = 0; i < 600; i += 25) {
+            std::string oid;
+            auto f = object(s, "q" + std::to_string(i), contents[std::size_t(i)], oid);
+            REQUIRE(b.put(keys[std::size_t(i)], f, {contents[std::size_t(i)].size(), oid}));
+        }
+        REQUIRE(b.flush());
+        auto found = remote::exists_many(b, keys, 4);
+        REQUIRE(found);
+        for (std::size_t i = 0; i < keys.size(); ++i) CHECK((*found)[i] == (i % 25 == 0));
+    }
     SECTION("remove") {
         REQUIRE(b.put(key(oid_a), file_a, {13, oid_a}));
         REQUIRE(b.flush());

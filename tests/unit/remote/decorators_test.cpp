@@ -20,7 +20,10 @@ class Scripted : public remote::Backend {
         MLOPS_TRYV(next());
         return true;
     }
-    remote::Status get(const std::string&, const std::string&) override { return next(); }
+    remote::Result<remote::GetInfo> get(const std::string&, const std::string&) override {
+        MLOPS_TRYV(next());
+        return remote::GetInfo{};
+    }
     remote::Status put(const std::string&, const std::string&, const remote::PutInfo&) override { return next(); }
     remote::Status list(const std::string&, const std::function<remote::Status(const remote::ObjectInfo&)>& each) override {
         MLOPS_TRYV(each({"ab/first", 1}));
@@ -141,11 +144,13 @@ TEST_CASE("fault plans parse and name bad items", "[remote][faults]") {
 
 TEST_CASE("exists_many lists prefixes only when that takes fewer requests", "[remote]") {
     using remote::ExistsStrategy;
-    CHECK(remote::choose_exists_strategy(10, 10, false) == ExistsStrategy::per_key);
-    CHECK(remote::choose_exists_strategy(10001, 256, false) == ExistsStrategy::list_prefixes);
-    CHECK(remote::choose_exists_strategy(5, 2, false) == ExistsStrategy::list_prefixes);
-    CHECK(remote::choose_exists_strategy(10001, 256, true) == ExistsStrategy::per_key); // a local folder
-    CHECK(remote::choose_exists_strategy(0, 0, false) == ExistsStrategy::per_key);
+    CHECK(remote::choose_exists_strategy(10, 10, 10, false) == ExistsStrategy::per_key);
+    CHECK(remote::choose_exists_strategy(40, 3, 3, false) == ExistsStrategy::list_prefixes);
+    CHECK(remote::choose_exists_strategy(150, 120, 120, false) == ExistsStrategy::list_prefixes);
+    // Nearly every prefix: one full listing in parallel ranges.
+    CHECK(remote::choose_exists_strategy(10001, 256, 256, false) == ExistsStrategy::list_ranges);
+    CHECK(remote::choose_exists_strategy(10001, 256, 256, true) == ExistsStrategy::per_key); // a local folder
+    CHECK(remote::choose_exists_strategy(0, 0, 0, false) == ExistsStrategy::per_key);
 }
 
 TEST_CASE("xml_values extracts and unescapes", "[remote][s3]") {
