@@ -31,6 +31,8 @@ s3_start() {
     : >"$out"
     node "$S3_SCRIPTS/server.js" "$dir" "$@" >"$out" 2>&1 &
     S3_PID=$!
+    S3_PIDS="${S3_PIDS:-} $S3_PID"
+    trap 's3_stop_all; cleanup' EXIT
     for _ in $(seq 1 100); do
         S3_PORT=$(sed -n 's/^PORT //p' "$out")
         [ -n "$S3_PORT" ] && break
@@ -39,8 +41,6 @@ s3_start() {
     done
     [ -n "$S3_PORT" ] || fail "s3rver did not report its port: $(cat "$out")"
     S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
-    S3_PIDS="${S3_PIDS:-} $S3_PID"
-    trap 's3_stop_all; cleanup' EXIT
 }
 
 s3_stop() {
