@@ -3,6 +3,8 @@
 
 #include <mlops/pipeline/record.hpp>
 
+#include "run_lookup.hpp"
+
 namespace mlops::cli {
 
 struct RunsOptions {
@@ -11,21 +13,6 @@ struct RunsOptions {
     std::string run;
     bool show_log = false;
 };
-
-static pipeline::RunRecord load_record(Context& ctx, const std::string& prefix) {
-    auto& repo = ctx.repo();
-    auto* index = util::value_or_throw(repo.index());
-    auto rows = util::value_or_throw(index->runs_with_prefix(prefix));
-    if (prefix.empty() || rows.empty())
-        throw util::CommandError(util::Error::usage(fmt::format("no run matches '{}' (see `mlops runs list`)", prefix)));
-    if (rows.size() > 1) {
-        std::string ids;
-        for (const auto& r : rows) ids += " " + r.run_id + " (" + r.stage + ")";
-        throw util::CommandError(util::Error::usage(fmt::format("run id prefix '{}' matches {} runs:{}", prefix, rows.size(), ids)));
-    }
-    auto text = util::value_or_throw(repo.objects().read(rows.front().oid));
-    return util::value_or_throw(pipeline::parse_run_record(text, rows.front().oid));
-}
 
 int run_runs_list(Context& ctx, const RunsOptions& opts) {
     auto* index = util::value_or_throw(ctx.repo().index());
@@ -51,7 +38,7 @@ int run_runs_list(Context& ctx, const RunsOptions& opts) {
 }
 
 int run_runs_show(Context& ctx, const RunsOptions& opts) {
-    auto rec = load_record(ctx, opts.run);
+    auto rec = load_run_record(ctx, opts.run);
     if (ctx.global.json) {
         ctx.print_json(pipeline::run_record_json(rec));
         return 0;

@@ -15,6 +15,7 @@ constexpr Command k_commands[] = {
     {"remote", register_remote},     {"push", register_push}, {"fetch", register_fetch},
     {"pull", register_pull},
     {"run", register_run},           {"dag", register_dag},   {"runs", register_runs},
+    {"params", register_params},     {"metrics", register_metrics},
 };
 
 Context* g_ctx = nullptr;

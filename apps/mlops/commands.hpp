@@ -40,6 +40,8 @@ Runner register_pull(CLI::App&);
 Runner register_run(CLI::App&);
 Runner register_dag(CLI::App&);
 Runner register_runs(CLI::App&);
+Runner register_params(CLI::App&);
+Runner register_metrics(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.
 int run_main(int argc, char** argv, Context& ctx);
