@@ -51,8 +51,9 @@ export NODE_PATH="$NPM_DIR/node_modules"
 # Seconds (3 decimals) that "$@" takes.
 elapsed() {
     local start end
+    sync # earlier steps' dirty pages are not this step's cost
     start=$(date +%s.%N)
-    "$@" >/dev/null
+    "$@" >/dev/null || { echo "remote.sh: failed: $*" >&2; exit 1; }
     end=$(date +%s.%N)
     echo "$end - $start" | bc -l | xargs printf '%.3f'
 }
@@ -108,7 +109,7 @@ say "local folder: mlops push"
 T_LPUSH=$(elapsed "$MLOPS" push -r local -j "$JOBS")
 say "local folder: second mlops push"
 T_LPUSH2=$(elapsed "$MLOPS" push -r local -j "$JOBS")
-git add -A && git commit -qm "local remote"
+git add -A && { git commit -qm "local remote" || true; }
 git clone -q "$ORIGIN" "$RUN/clone-local"
 say "local folder: mlops fetch + checkout (= pull) into a fresh clone"
 T_LFETCH=$(cd "$RUN/clone-local" && elapsed "$MLOPS" fetch -r local -j "$JOBS")
@@ -136,7 +137,7 @@ say "s3rver: mlops push"
 T_SPUSH=$(elapsed "$MLOPS" push -r s3 -j "$JOBS")
 say "s3rver: second mlops push"
 T_SPUSH2=$(elapsed "$MLOPS" push -r s3 -j "$JOBS")
-git add -A && git commit -qm "s3 remote"
+git add -A && { git commit -qm "s3 remote" || true; }
 git clone -q "$ORIGIN" "$RUN/clone-s3"
 say "s3rver: node @aws-sdk/client-s3 download"
 T_NDOWN=$(elapsed node "$ROOT/bench/s3_client.js" download "$ENDPOINT" bench node "$RUN/node-down" "$JOBS")

@@ -65,13 +65,16 @@ async function main() {
     });
     console.log(`uploaded ${files.length} files`);
   } else {
+    // Folder by folder (each under 1000 keys): s3rver 3.7.1 fails continuation tokens on big buckets.
     const keys = [];
-    let token;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
-      for (const o of page.Contents || []) keys.push(o.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    const list = async (Prefix, Delimiter) => {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix, Delimiter }));
+      if (page.IsTruncated) throw new Error(`listing ${Prefix} needs more than one page`);
+      return page;
+    };
+    const top = await list(`${prefix}/`, "/");
+    for (const o of top.Contents || []) keys.push(o.Key);
+    for (const p of top.CommonPrefixes || []) for (const o of (await list(p.Prefix)).Contents || []) keys.push(o.Key);
     await pool(keys, n, async (Key) => {
       const out = path.join(dir, Key.slice(prefix.length + 1));
       fs.mkdirSync(path.dirname(out), { recursive: true });
