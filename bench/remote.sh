@@ -96,6 +96,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$ORIGIN"
+rm -f .mlops/tmp/known-* # what an earlier run's (now gone) servers held
 for r in $("$MLOPS" remote list --json | python3 -c 'import json,sys; print(" ".join(r["name"] for r in json.load(sys.stdin)["remotes"]))'); do
     "$MLOPS" remote remove -q "$r"
 done

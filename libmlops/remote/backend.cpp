@@ -23,6 +23,7 @@ util::ErrorKind kind_of(Fault f) {
 }
 constexpr std::size_t k_list_page = 1000; // keys per ListObjectsV2 page
 constexpr std::size_t k_range_min_prefixes = 192; // of 256
+constexpr std::size_t k_range_min_keys = 256 * k_list_page;
 constexpr unsigned k_ranges = 8;
 } // namespace
 
@@ -71,10 +72,10 @@ Status Backend::list_from(const std::string& start_after, const std::function<Re
 
 ExistsStrategy choose_exists_strategy(std::size_t keys, std::size_t prefixes, std::size_t prefix_pages, bool cheap_exists) {
     if (cheap_exists || keys == 0) return ExistsStrategy::per_key;
-    // When most fan-out prefixes are needed, listing them one by one reads (nearly) every key the
-    // remote holds anyway: a full listing in parallel ranges reads the same with ~1 request per
-    // 1000 keys instead of at least one per prefix.
-    if (prefixes >= k_range_min_prefixes) return ExistsStrategy::list_ranges;
+    // When most fan-out prefixes are needed and each of them takes several pages, a full listing in
+    // parallel ranges reads the same keys with fewer requests. Below that, listing each prefix is
+    // as cheap and needs no start-after (which s3rver 3.7.1 answers with 500s on large buckets).
+    if (prefixes >= k_range_min_prefixes && keys >= k_range_min_keys) return ExistsStrategy::list_ranges;
     return prefix_pages < keys ? ExistsStrategy::list_prefixes : ExistsStrategy::per_key;
 }
 

@@ -35,6 +35,7 @@ Result<std::unique_ptr<Backend>> make_s3(const RemoteConfig& rc, const OpenOptio
         o.endpoint = aws_endpoint(o.region);
     } else {
         o.endpoint = MLOPS_TRY(parse_endpoint(endpoint));
+        o.custom_endpoint = true;
     }
     // Custom endpoints (MinIO, Ceph, test servers) mostly want path-style; AWS wants virtual hosts.
     // Bucket names with dots break TLS wildcard certificates under virtual hosting.

@@ -130,7 +130,10 @@ S3Backend::S3Backend(S3Options opts) : m_opts(std::move(opts)), m_http(m_opts.ht
 }
 
 std::string S3Backend::location() const {
-    return m_opts.prefix.empty() ? fmt::format("s3://{}", m_opts.bucket) : fmt::format("s3://{}/{}", m_opts.bucket, m_opts.prefix);
+    std::string url = m_opts.prefix.empty() ? fmt::format("s3://{}", m_opts.bucket) : fmt::format("s3://{}/{}", m_opts.bucket, m_opts.prefix);
+    if (m_opts.custom_endpoint)
+        url += fmt::format(" at {}://{}", m_opts.endpoint.https ? "https" : "http", m_opts.endpoint.host);
+    return url;
 }
 
 std::string S3Backend::full_key(const std::string& key) const {

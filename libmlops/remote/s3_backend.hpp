@@ -19,6 +19,7 @@ struct S3Options {
     std::string bucket;
     std::string prefix; // without trailing '/'
     Endpoint endpoint;
+    bool custom_endpoint = false; // named in location(): another server is another remote
     bool path_style = false;
     std::string region = "us-east-1";
     Credentials credentials;

@@ -143,7 +143,7 @@ void conformance(Backend& b, const test::Scratch& s) {
         }));
         CHECK(seen == std::vector<std::string>{keys[4], keys[5]});
     }
-    SECTION("exists_many over (nearly) every fan-out prefix lists in ranges") {
+    SECTION("exists_many over (nearly) every fan-out prefix") {
         std::vector<std::string> keys, contents;
         for (int i = 0; i < 600; ++i) {
             contents.push_back("spread " + std::to_string(i));

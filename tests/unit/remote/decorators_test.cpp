@@ -147,8 +147,10 @@ TEST_CASE("exists_many lists prefixes only when that takes fewer requests", "[re
     CHECK(remote::choose_exists_strategy(10, 10, 10, false) == ExistsStrategy::per_key);
     CHECK(remote::choose_exists_strategy(40, 3, 3, false) == ExistsStrategy::list_prefixes);
     CHECK(remote::choose_exists_strategy(150, 120, 120, false) == ExistsStrategy::list_prefixes);
-    // Nearly every prefix: one full listing in parallel ranges.
-    CHECK(remote::choose_exists_strategy(10001, 256, 256, false) == ExistsStrategy::list_ranges);
+    // Every prefix, each with one page: one listing per prefix.
+    CHECK(remote::choose_exists_strategy(10001, 256, 256, false) == ExistsStrategy::list_prefixes);
+    // Every prefix, each with several pages: one full listing in parallel ranges.
+    CHECK(remote::choose_exists_strategy(1000000, 256, 1024, false) == ExistsStrategy::list_ranges);
     CHECK(remote::choose_exists_strategy(10001, 256, 256, true) == ExistsStrategy::per_key); // a local folder
     CHECK(remote::choose_exists_strategy(0, 0, 0, false) == ExistsStrategy::per_key);
 }
