@@ -2,6 +2,7 @@
 
 #include <git2.h>
 #include <algorithm>
+#include <dlfcn.h>
 #include <mutex>
 
 namespace mlops::gitrepo {
@@ -11,9 +12,96 @@ using util::fail;
 
 namespace {
 
-void ensure_init() {
+// libgit2 is opened on first use (dlopen), not linked: with its dependencies (mbedTLS, libssh2,
+// Kerberos through GSSAPI, PCRE2) it would add a dozen shared libraries to the start-up of every
+// command, and most commands (status, add, checkout) never touch git. The pointers below have the
+// names of the libgit2 functions, so the code of this file calls them as usual.
+#define MLOPS_GIT2_FUNCTIONS(X) \
+    X(git_blob_free) \
+    X(git_blob_lookup) \
+    X(git_blob_rawcontent) \
+    X(git_blob_rawsize) \
+    X(git_buf_dispose) \
+    X(git_commit_author) \
+    X(git_commit_free) \
+    X(git_commit_id) \
+    X(git_commit_lookup) \
+    X(git_commit_parent_id) \
+    X(git_commit_parentcount) \
+    X(git_commit_summary) \
+    X(git_commit_tree) \
+    X(git_error_last) \
+    X(git_index_add_bypath) \
+    X(git_index_entrycount) \
+    X(git_index_free) \
+    X(git_index_get_byindex) \
+    X(git_index_write) \
+    X(git_libgit2_init) \
+    X(git_object_free) \
+    X(git_object_id) \
+    X(git_object_peel) \
+    X(git_oid_fromstrn) \
+    X(git_oid_tostr) \
+    X(git_reference_free) \
+    X(git_reference_iterator_free) \
+    X(git_reference_iterator_new) \
+    X(git_reference_name) \
+    X(git_reference_name_to_id) \
+    X(git_reference_next) \
+    X(git_reference_peel) \
+    X(git_repository_discover) \
+    X(git_repository_free) \
+    X(git_repository_index) \
+    X(git_repository_open) \
+    X(git_repository_open_ext) \
+    X(git_repository_path) \
+    X(git_repository_workdir) \
+    X(git_revparse_single) \
+    X(git_revwalk_free) \
+    X(git_revwalk_new) \
+    X(git_revwalk_next) \
+    X(git_revwalk_push) \
+    X(git_revwalk_sorting) \
+    X(git_status_byindex) \
+    X(git_status_list_entrycount) \
+    X(git_status_list_free) \
+    X(git_status_list_new) \
+    X(git_tree_entry_byindex) \
+    X(git_tree_entry_bypath) \
+    X(git_tree_entry_free) \
+    X(git_tree_entry_id) \
+    X(git_tree_entry_name) \
+    X(git_tree_entry_type) \
+    X(git_tree_entrycount) \
+    X(git_tree_free) \
+    X(git_tree_id) \
+    X(git_tree_lookup)
+
+#define MLOPS_GIT2_POINTER(name) decltype(&::name) name = nullptr;
+MLOPS_GIT2_FUNCTIONS(MLOPS_GIT2_POINTER)
+#undef MLOPS_GIT2_POINTER
+
+// Loads and initialises libgit2 once; later calls return the first outcome.
+Result<void> ensure_init() {
+    static std::string error;
     static std::once_flag once;
-    std::call_once(once, [] { git_libgit2_init(); });
+    std::call_once(once, [] {
+        void* lib = ::dlopen("libgit2.so.1.5", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            error = fmt::format("cannot load libgit2 ({}); install the libgit2-1.5 package", ::dlerror());
+            return;
+        }
+#define MLOPS_GIT2_RESOLVE(name)                                                                   \
+    if (!(name = reinterpret_cast<decltype(name)>(::dlsym(lib, #name)))) {                          \
+        error = fmt::format("libgit2.so.1.5 has no function {}; install libgit2 1.5", #name);      \
+        return;                                                                                    \
+    }
+        MLOPS_GIT2_FUNCTIONS(MLOPS_GIT2_RESOLVE)
+#undef MLOPS_GIT2_RESOLVE
+        if (git_libgit2_init() < 0) error = "libgit2 failed to initialise";
+    });
+    if (!error.empty()) return fail(Error::io(error));
+    return {};
 }
 
 Error last_git_error(std::string_view what) {
@@ -21,18 +109,18 @@ Error last_git_error(std::string_view what) {
     return Error::usage(fmt::format("git: {}: {}", what, e && e->message ? e->message : "unknown error"));
 }
 
-template <class T, void (*Free)(T*)> struct Deleter {
-    void operator()(T* p) const { Free(p); }
+template <class T, void (**Free)(T*)> struct Deleter {
+    void operator()(T* p) const { (*Free)(p); }
 };
-using Object = std::unique_ptr<git_object, Deleter<git_object, git_object_free>>;
-using Commit = std::unique_ptr<git_commit, Deleter<git_commit, git_commit_free>>;
-using Tree = std::unique_ptr<git_tree, Deleter<git_tree, git_tree_free>>;
-using TreeEntry = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry, git_tree_entry_free>>;
-using Blob = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
-using Reference = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
-using RefIter = std::unique_ptr<git_reference_iterator, Deleter<git_reference_iterator, git_reference_iterator_free>>;
-using Revwalk = std::unique_ptr<git_revwalk, Deleter<git_revwalk, git_revwalk_free>>;
-using GitIndex = std::unique_ptr<git_index, Deleter<git_index, git_index_free>>;
+using Object = std::unique_ptr<git_object, Deleter<git_object, &git_object_free>>;
+using Commit = std::unique_ptr<git_commit, Deleter<git_commit, &git_commit_free>>;
+using Tree = std::unique_ptr<git_tree, Deleter<git_tree, &git_tree_free>>;
+using TreeEntry = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry, &git_tree_entry_free>>;
+using Blob = std::unique_ptr<git_blob, Deleter<git_blob, &git_blob_free>>;
+using Reference = std::unique_ptr<git_reference, Deleter<git_reference, &git_reference_free>>;
+using RefIter = std::unique_ptr<git_reference_iterator, Deleter<git_reference_iterator, &git_reference_iterator_free>>;
+using Revwalk = std::unique_ptr<git_revwalk, Deleter<git_revwalk, &git_revwalk_free>>;
+using GitIndex = std::unique_ptr<git_index, Deleter<git_index, &git_index_free>>;
 
 std::string hex(const git_oid* oid) {
     char buf[GIT_OID_HEXSZ + 1];
@@ -49,7 +137,7 @@ Result<git_oid> parse_oid(std::string_view s) {
 } // namespace
 
 Result<std::optional<std::string>> GitRepo::discover_work_tree(const std::string& start) {
-    ensure_init();
+    MLOPS_TRYV(ensure_init());
     git_buf buf = GIT_BUF_INIT;
     int rc = git_repository_discover(&buf, start.c_str(), 0, nullptr);
     if (rc == GIT_ENOTFOUND) return std::optional<std::string>{};
@@ -70,7 +158,7 @@ Result<std::optional<std::string>> GitRepo::discover_work_tree(const std::string
 }
 
 Result<GitRepo> GitRepo::open(const std::string& work_tree) {
-    ensure_init();
+    MLOPS_TRYV(ensure_init());
     git_repository* repo = nullptr;
     if (git_repository_open_ext(&repo, work_tree.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0)
         return fail(last_git_error(fmt::format("cannot open repository at {}", work_tree)));
@@ -261,7 +349,7 @@ Result<std::vector<std::string>> GitRepo::changed_files() const {
     opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
     git_status_list* list = nullptr;
     if (git_status_list_new(&list, m_repo, &opts) != 0) return fail(last_git_error("cannot read git status"));
-    std::unique_ptr<git_status_list, Deleter<git_status_list, git_status_list_free>> owned(list);
+    std::unique_ptr<git_status_list, Deleter<git_status_list, &git_status_list_free>> owned(list);
     std::vector<std::string> out;
     for (std::size_t i = 0; i < git_status_list_entrycount(list); ++i) {
         const git_status_entry* e = git_status_byindex(list, i);

@@ -1,6 +1,7 @@
 #include <mlops/remote/http.hpp>
 
 #include <cerrno>
+#include <dlfcn.h>
 #include <cstring>
 #include <mutex>
 #include <unistd.h>
@@ -17,10 +18,58 @@ namespace {
 
 constexpr std::size_t k_body_cap = 1 << 20; // error bodies and listings are small
 
+// libcurl is opened on first use (dlopen), not linked: with its dependencies (TLS, Kerberos,
+// LDAP, HTTP/2, IDN) it is about thirty shared libraries, and loading them would cost every
+// command, not only the ones that talk to a remote, several milliseconds of start-up.
+struct Curl {
+    decltype(&::curl_global_init) global_init;
+    decltype(&::curl_easy_init) easy_init;
+    decltype(&::curl_easy_reset) easy_reset;
+    decltype(&::curl_easy_setopt) easy_setopt;
+    decltype(&::curl_easy_getinfo) easy_getinfo;
+    decltype(&::curl_easy_perform) easy_perform;
+    decltype(&::curl_easy_cleanup) easy_cleanup;
+    decltype(&::curl_easy_strerror) easy_strerror;
+    decltype(&::curl_slist_append) slist_append;
+    decltype(&::curl_slist_free_all) slist_free_all;
+};
+
+template <class F> bool resolve(void* lib, F& fn, const char* name) {
+    fn = reinterpret_cast<F>(::dlsym(lib, name));
+    return fn != nullptr;
+}
+
+// The loaded library, or the reason it could not be loaded.
+const Curl* curl_library(std::string& why) {
+    static Curl api{};
+    static std::string error;
+    static std::once_flag once;
+    std::call_once(once, [] {
+        void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            error = fmt::format("cannot load libcurl ({}); install the libcurl4 package", ::dlerror());
+            return;
+        }
+        bool ok = resolve(lib, api.global_init, "curl_global_init") && resolve(lib, api.easy_init, "curl_easy_init") &&
+                  resolve(lib, api.easy_reset, "curl_easy_reset") && resolve(lib, api.easy_setopt, "curl_easy_setopt") &&
+                  resolve(lib, api.easy_getinfo, "curl_easy_getinfo") && resolve(lib, api.easy_perform, "curl_easy_perform") &&
+                  resolve(lib, api.easy_cleanup, "curl_easy_cleanup") && resolve(lib, api.easy_strerror, "curl_easy_strerror") &&
+                  resolve(lib, api.slist_append, "curl_slist_append") && resolve(lib, api.slist_free_all, "curl_slist_free_all");
+        if (!ok) {
+            error = "libcurl.so.4 lacks a function mlops needs; install a libcurl4 of version 7.74 or later";
+            return;
+        }
+        if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) error = "libcurl failed to initialise";
+    });
+    why = error;
+    return error.empty() ? &api : nullptr;
+}
+
 struct Transfer {
     const HttpRequest* req = nullptr;
     HttpResponse* resp = nullptr;
     CURL* curl = nullptr;
+    const Curl* api = nullptr;
     // upload
     std::uint64_t sent = 0;
     util::Sha256 hash;
@@ -76,7 +125,7 @@ std::size_t on_write(char* data, std::size_t size, std::size_t n, void* user) {
     std::size_t len = size * n;
     if (!t->decided) {
         long status = 0;
-        curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+        t->api->easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
         t->to_sink = t->req->sink_fd >= 0 && status >= 200 && status < 300;
         t->decided = true;
     }
@@ -114,12 +163,12 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
 } // namespace
 
 HttpClient::HttpClient(HttpOptions opts) : m_opts(opts) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 HttpClient::~HttpClient() {
-    for (void* h : m_idle) curl_easy_cleanup(static_cast<CURL*>(h));
+    std::string why;
+    if (const Curl* c = curl_library(why))
+        for (void* h : m_idle) c->easy_cleanup(static_cast<CURL*>(h));
 }
 
 void* HttpClient::borrow() {
@@ -131,7 +180,9 @@ void* HttpClient::borrow() {
             return h;
         }
     }
-    return curl_easy_init();
+    std::string why;
+    const Curl* c = curl_library(why);
+    return c ? c->easy_init() : nullptr;
 }
 
 void HttpClient::give_back(void* h) {
@@ -140,6 +191,9 @@ void HttpClient::give_back(void* h) {
 }
 
 Result<HttpResponse> HttpClient::perform(const HttpRequest& req, const std::string& what) {
+    std::string why;
+    const Curl* c = curl_library(why);
+    if (!c) return fail(Fault::local, fmt::format("{}: {}", what, why));
     CURL* curl = static_cast<CURL*>(borrow());
     if (!curl) return fail(Fault::local, "cannot create an HTTP handle (libcurl)");
     HttpResponse resp;
@@ -147,60 +201,61 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& req, const std::stri
     t.req = &req;
     t.resp = &resp;
     t.curl = curl;
-    curl_easy_reset(curl); // keeps the connection cache
-    curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, m_opts.connect_timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, m_opts.stall_timeout_s);
-    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+    t.api = c;
+    c->easy_reset(curl); // keeps the connection cache
+    c->easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+    c->easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    c->easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, m_opts.connect_timeout_ms);
+    c->easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    c->easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, m_opts.stall_timeout_s);
+    c->easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    c->easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+    c->easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+    c->easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    c->easy_setopt(curl, CURLOPT_HEADERDATA, &t);
     curl_slist* headers = nullptr;
-    for (const auto& h : req.headers) headers = curl_slist_append(headers, h.c_str());
-    headers = curl_slist_append(headers, "Expect:"); // no 100-continue round trip
+    for (const auto& h : req.headers) headers = c->slist_append(headers, h.c_str());
+    headers = c->slist_append(headers, "Expect:"); // no 100-continue round trip
     if (req.method == "HEAD") {
-        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+        c->easy_setopt(curl, CURLOPT_NOBODY, 1L);
     } else if (req.method == "PUT") {
-        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        c->easy_setopt(curl, CURLOPT_UPLOAD, 1L);
         if (req.body_fd >= 0) {
-            curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
-            curl_easy_setopt(curl, CURLOPT_READDATA, &t);
-            curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, on_seek);
-            curl_easy_setopt(curl, CURLOPT_SEEKDATA, &t);
-            curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(req.body_size));
+            c->easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+            c->easy_setopt(curl, CURLOPT_READDATA, &t);
+            c->easy_setopt(curl, CURLOPT_SEEKFUNCTION, on_seek);
+            c->easy_setopt(curl, CURLOPT_SEEKDATA, &t);
+            c->easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(req.body_size));
         } else {
             // An in-memory body goes through POSTFIELDS with the method overridden.
-            curl_easy_setopt(curl, CURLOPT_UPLOAD, 0L);
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req.body.empty() ? "" : req.body.data());
-            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.size()));
-            curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
-            headers = curl_slist_append(headers, "Content-Type:");
+            c->easy_setopt(curl, CURLOPT_UPLOAD, 0L);
+            c->easy_setopt(curl, CURLOPT_POSTFIELDS, req.body.empty() ? "" : req.body.data());
+            c->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.size()));
+            c->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
+            headers = c->slist_append(headers, "Content-Type:");
         }
     } else if (req.method == "POST") {
-        curl_easy_setopt(curl, CURLOPT_POST, 1L);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req.body.empty() ? "" : req.body.data());
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.size()));
-        headers = curl_slist_append(headers, "Content-Type:");
+        c->easy_setopt(curl, CURLOPT_POST, 1L);
+        c->easy_setopt(curl, CURLOPT_POSTFIELDS, req.body.empty() ? "" : req.body.data());
+        c->easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(req.body.size()));
+        headers = c->slist_append(headers, "Content-Type:");
     } else if (req.method != "GET") {
-        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+        c->easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    c->easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     char errbuf[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode rc = curl_easy_perform(curl);
-    curl_slist_free_all(headers);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
+    c->easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode rc = c->easy_perform(curl);
+    c->slist_free_all(headers);
+    c->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
     if (rc != CURLE_OK) {
         // A failed handle may hold a broken connection; do not reuse it.
-        curl_easy_cleanup(curl);
+        c->easy_cleanup(curl);
         if (t.corrupt)
             return fail(Fault::corrupt, fmt::format("{}: the local content hashes to {}, not {}; not uploaded", what,
                                                     t.actual_sha256, req.body_sha256));
         if (!t.write_error.empty()) return fail(Fault::local, fmt::format("{}: {}", what, t.write_error));
-        std::string msg = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+        std::string msg = errbuf[0] ? errbuf : c->easy_strerror(rc);
         // Retrying cannot fix a bad URL or a certificate that does not verify.
         bool permanent = rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL ||
                          rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE;
