@@ -16,6 +16,7 @@ constexpr Command k_commands[] = {
     {"pull", register_pull},
     {"run", register_run},           {"dag", register_dag},   {"runs", register_runs},
     {"params", register_params},     {"metrics", register_metrics},
+    {"train", register_train},       {"evaluate", register_evaluate}, {"predict", register_predict},
 };
 
 Context* g_ctx = nullptr;

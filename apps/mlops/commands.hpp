@@ -42,6 +42,9 @@ Runner register_dag(CLI::App&);
 Runner register_runs(CLI::App&);
 Runner register_params(CLI::App&);
 Runner register_metrics(CLI::App&);
+Runner register_train(CLI::App&);
+Runner register_evaluate(CLI::App&);
+Runner register_predict(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.
 int run_main(int argc, char** argv, Context& ctx);

@@ -1,0 +1,304 @@
+#include <mlops/ml/csv.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <fcntl.h>
+#include <limits>
+#include <optional>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <unordered_map>
+
+#include <mlops/util/parallel.hpp>
+
+namespace mlops::ml {
+
+const Column* Frame::find(std::string_view name) const {
+    for (const auto& c : columns)
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+bool is_missing_token(std::string_view f) {
+    return f.empty() || f == "NA" || f == "N/A" || f == "NaN" || f == "nan" || f == "null" || f == "None";
+}
+
+namespace {
+
+std::string_view trim_field(std::string_view f) {
+    while (!f.empty() && (f.front() == ' ' || f.front() == '\t')) f.remove_prefix(1);
+    while (!f.empty() && (f.back() == ' ' || f.back() == '\t' || f.back() == '\r')) f.remove_suffix(1);
+    return f;
+}
+
+bool blank(std::string_view line) { return trim_field(line).empty(); }
+
+// The next field of `line` starting at `pos`; advances pos past the separator. Quoted fields are
+// unquoted into `scratch`.
+std::string_view next_field(std::string_view line, std::size_t& pos, std::string& scratch) {
+    std::size_t start = pos;
+    while (start < line.size() && line[start] == ' ') ++start;
+    if (start < line.size() && line[start] == '"') {
+        scratch.clear();
+        std::size_t i = start + 1;
+        while (i < line.size()) {
+            if (line[i] == '"') {
+                if (i + 1 < line.size() && line[i + 1] == '"') {
+                    scratch.push_back('"');
+                    i += 2;
+                    continue;
+                }
+                ++i;
+                break;
+            }
+            scratch.push_back(line[i++]);
+        }
+        auto comma = line.find(',', i);
+        pos = comma == std::string_view::npos ? line.size() + 1 : comma + 1;
+        return scratch;
+    }
+    auto comma = line.find(',', start);
+    if (comma == std::string_view::npos) {
+        pos = line.size() + 1;
+        return trim_field(line.substr(start));
+    }
+    pos = comma + 1;
+    return trim_field(line.substr(start, comma - start));
+}
+
+std::size_t count_fields(std::string_view line) {
+    std::string scratch;
+    std::size_t pos = 0, n = 0;
+    while (pos <= line.size()) {
+        next_field(line, pos, scratch);
+        ++n;
+    }
+    return n;
+}
+
+struct Chunk {
+    std::size_t begin = 0, end = 0;
+    std::size_t records = 0, lines = 0;
+    std::size_t first_row = 0, first_line = 0;
+    std::optional<util::Error> error;
+};
+
+// Lines and non-blank lines in [b, e).
+void count_chunk(const char* data, Chunk& c) {
+    std::size_t pos = c.begin;
+    while (pos < c.end) {
+        const void* nl = std::memchr(data + pos, '\n', c.end - pos);
+        std::size_t stop = nl ? std::size_t(static_cast<const char*>(nl) - data) : c.end;
+        ++c.lines;
+        if (!blank(std::string_view(data + pos, stop - pos))) ++c.records;
+        pos = stop + 1;
+    }
+}
+
+} // namespace
+
+std::vector<std::string> split_csv_line(std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::vector<std::string> out;
+    std::string scratch;
+    std::size_t pos = 0;
+    while (pos <= line.size()) out.emplace_back(next_field(line, pos, scratch));
+    return out;
+}
+
+CsvReader::CsvReader(CsvReader&& o) noexcept { *this = std::move(o); }
+CsvReader& CsvReader::operator=(CsvReader&& o) noexcept {
+    if (this != &o) {
+        if (m_data) ::munmap(const_cast<char*>(m_data), m_size);
+        m_path = std::move(o.m_path);
+        m_data = std::exchange(o.m_data, nullptr);
+        m_size = std::exchange(o.m_size, 0);
+        m_pos = o.m_pos;
+        m_line = o.m_line;
+        m_header = std::move(o.m_header);
+    }
+    return *this;
+}
+CsvReader::~CsvReader() {
+    if (m_data) ::munmap(const_cast<char*>(m_data), m_size);
+}
+
+util::Result<CsvReader> CsvReader::open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return util::fail(util::Error::usage(fmt::format("{}: cannot open: {}", path, std::strerror(errno))));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return util::fail(util::Error::usage(fmt::format("{}: not a regular file", path)));
+    }
+    CsvReader r;
+    r.m_path = path;
+    if (st.st_size == 0) {
+        ::close(fd);
+        return util::fail(util::Error::usage(fmt::format("{}: empty file (a CSV file needs a header line)", path)));
+    }
+    void* p = ::mmap(nullptr, std::size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED) return util::fail(util::Error::from_errno(path + ": mmap", errno));
+    ::madvise(p, std::size_t(st.st_size), MADV_SEQUENTIAL);
+    r.m_data = static_cast<const char*>(p);
+    r.m_size = std::size_t(st.st_size);
+    std::string_view all(r.m_data, r.m_size);
+    std::size_t pos = 0;
+    if (all.starts_with("\xEF\xBB\xBF")) pos = 3; // UTF-8 byte order mark
+    // The header is the first non-blank line.
+    std::size_t line = 1;
+    while (pos < r.m_size) {
+        auto nl = all.find('\n', pos);
+        std::size_t stop = nl == std::string_view::npos ? r.m_size : nl;
+        auto text = all.substr(pos, stop - pos);
+        pos = stop + 1;
+        if (blank(text)) {
+            ++line;
+            continue;
+        }
+        r.m_header = split_csv_line(text);
+        break;
+    }
+    if (r.m_header.empty())
+        return util::fail(util::Error::usage(fmt::format("{}: empty file (a CSV file needs a header line)", path)));
+    std::unordered_map<std::string, std::size_t> seen;
+    for (std::size_t i = 0; i < r.m_header.size(); ++i) {
+        if (r.m_header[i].empty())
+            return util::fail(util::Error::usage(fmt::format("{}: line {}: column {} has no name", path, line, i + 1)));
+        if (!seen.emplace(r.m_header[i], i).second)
+            return util::fail(util::Error::usage(
+                fmt::format("{}: line {}: column '{}' appears twice in the header", path, line, r.m_header[i])));
+    }
+    r.m_pos = std::min(pos, r.m_size);
+    r.m_line = line + 1;
+    return r;
+}
+
+util::Result<Frame> CsvReader::next(std::size_t max_rows, const CsvOptions& opts) {
+    Frame f;
+    f.path = m_path;
+    f.first_line = m_line;
+    const std::size_t ncols = m_header.size();
+    std::vector<bool> text(ncols, false);
+    for (const auto& name : opts.text_columns)
+        for (std::size_t i = 0; i < ncols; ++i)
+            if (m_header[i] == name) text[i] = true;
+
+    // The byte range of this call: everything, or up to max_rows records.
+    std::size_t end = m_size;
+    if (max_rows > 0) {
+        std::size_t pos = m_pos, records = 0;
+        while (pos < m_size && records < max_rows) {
+            const void* nl = std::memchr(m_data + pos, '\n', m_size - pos);
+            std::size_t stop = nl ? std::size_t(static_cast<const char*>(nl) - m_data) : m_size;
+            if (!blank(std::string_view(m_data + pos, stop - pos))) ++records;
+            pos = stop + 1;
+        }
+        end = std::min(pos, m_size);
+    }
+    // Cut into chunks at line boundaries: about 1 MiB each, several per thread.
+    unsigned threads = opts.threads ? opts.threads : util::default_jobs();
+    std::vector<Chunk> chunks;
+    std::size_t bytes = end - m_pos;
+    std::size_t nchunks = std::clamp<std::size_t>(bytes / (1 << 20), 1, std::size_t(threads) * 8);
+    std::size_t begin = m_pos;
+    for (std::size_t i = 0; i < nchunks && begin < end; ++i) {
+        std::size_t stop = i + 1 == nchunks ? end : std::max(begin, m_pos + bytes * (i + 1) / nchunks);
+        if (stop < end) {
+            const void* nl = std::memchr(m_data + stop, '\n', end - stop);
+            stop = nl ? std::size_t(static_cast<const char*>(nl) - m_data) + 1 : end;
+        }
+        if (stop <= begin) continue;
+        chunks.push_back({begin, stop});
+        begin = stop;
+    }
+    (void)util::parallel_for(chunks.size(), threads, [&](std::size_t i) -> util::Status {
+        count_chunk(m_data, chunks[i]);
+        return {};
+    });
+    std::size_t rows = 0, lines = m_line;
+    for (auto& c : chunks) {
+        c.first_row = rows;
+        c.first_line = lines;
+        rows += c.records;
+        lines += c.lines;
+    }
+    f.rows = rows;
+    if (lines - m_line != rows) f.lines.resize(rows); // blank lines: keep each row's line number
+    f.columns.resize(ncols);
+    for (std::size_t j = 0; j < ncols; ++j) {
+        f.columns[j].name = m_header[j];
+        f.columns[j].is_text = text[j];
+        if (text[j])
+            f.columns[j].texts.resize(rows);
+        else
+            f.columns[j].numbers.resize(rows);
+    }
+    (void)util::parallel_for(chunks.size(), threads, [&](std::size_t ci) -> util::Status {
+        Chunk& c = chunks[ci];
+        std::string scratch;
+        std::size_t pos = c.begin, row = c.first_row, line_no = c.first_line;
+        while (pos < c.end) {
+            const void* nl = std::memchr(m_data + pos, '\n', c.end - pos);
+            std::size_t stop = nl ? std::size_t(static_cast<const char*>(nl) - m_data) : c.end;
+            std::string_view line(m_data + pos, stop - pos);
+            pos = stop + 1;
+            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+            if (blank(line)) {
+                ++line_no;
+                continue;
+            }
+            std::size_t fpos = 0, j = 0;
+            for (; j < ncols && fpos <= line.size(); ++j) {
+                auto field = next_field(line, fpos, scratch);
+                Column& col = f.columns[j];
+                if (text[j]) {
+                    col.texts[row] = is_missing_token(field) ? std::string() : std::string(field);
+                    continue;
+                }
+                if (is_missing_token(field)) {
+                    col.numbers[row] = std::numeric_limits<double>::quiet_NaN();
+                    continue;
+                }
+                std::string_view num = field;
+                if (num.front() == '+') num.remove_prefix(1);
+                double v = 0;
+                auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+                if (ec != std::errc() || p != num.data() + num.size()) {
+                    c.error = util::Error::usage(fmt::format("{}: line {}, column '{}': '{}' is not a number",
+                                                             m_path, line_no, col.name, field));
+                    return util::fail(*c.error);
+                }
+                col.numbers[row] = v;
+            }
+            if (!f.lines.empty()) f.lines[row] = line_no;
+            if (j < ncols || fpos <= line.size()) {
+                c.error = util::Error::usage(fmt::format("{}: line {}: {} fields, the header has {}", m_path,
+                                                         line_no, count_fields(line), ncols));
+                return util::fail(*c.error);
+            }
+            ++row;
+            ++line_no;
+        }
+        return {};
+    });
+    // The first error in file order, whichever thread met it first.
+    for (auto& c : chunks)
+        if (c.error) return util::fail(*c.error);
+    m_pos = end;
+    m_line = lines;
+    return f;
+}
+
+util::Result<Frame> read_csv(const std::string& path, const CsvOptions& opts) {
+    auto reader = MLOPS_TRY(CsvReader::open(path));
+    auto f = MLOPS_TRY(reader.next(0, opts));
+    if (f.rows == 0)
+        return util::fail(util::Error::usage(fmt::format("{}: no data rows (only a header line)", path)));
+    return f;
+}
+
+} // namespace mlops::ml

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# End-to-end: mlops train / evaluate / predict (docs/training.md) on a small slice of real data:
+# reproducibility, metrics against an independent computation, bad input, and a pipeline stage.
+source "$(dirname "$0")/lib.sh"
+: "${MLOPS_SOURCE_DIR:?}"
+EX="$MLOPS_SOURCE_DIR/examples"
+
+if mlops train /dev/null 2>&1 | grep -q "built without LibTorch"; then
+    echo "SKIP: mlops was built without LibTorch"
+    finish
+    exit 0
+fi
+
+new_repo train
+python3 "$EX/ml/split.py" "$EX/data/breast_cancer.csv" data --test 0.25 --seed 1 --stratify target
+cat > model.yaml <<'YAML'
+task: classification
+data:
+  train: data/train.csv
+  test: data/test.csv
+  target: target
+model:
+  type: mlp
+  hidden: [8]
+train:
+  epochs: 4
+  batch_size: 32
+  lr: 0.01
+YAML
+
+# --- Reproducibility: same spec, data, seed and threads -> identical bundle -------------------
+mlops train model.yaml -o m1 --json > t1.json
+mlops train model.yaml -o m2 --json > t2.json
+oid1=$(json_get 'j["oid"]' < t1.json)
+oid2=$(json_get 'j["oid"]' < t2.json)
+[ ${#oid1} = 64 ] || fail "train --json gave no oid: $(cat t1.json)"
+assert_eq "$oid2" "$oid1" "bundle oid of a second training"
+cmp -s m1/model.pt m2/model.pt || fail "model.pt differs between two identical trainings"
+cmp -s m1/manifest.json m2/manifest.json || fail "manifest differs"
+assert_eq "$(json_get 'j["epochs_run"]' < t1.json)" 4 "epochs run"
+for f in model.pt manifest.json history.csv metrics.json; do [ -s "m1/$f" ] || fail "bundle lacks $f"; done
+assert_eq "$(wc -l < m1/history.csv | tr -d ' ')" 5 "history rows (header + 4 epochs)"
+assert_eq "$(json_get 'j["data"]["train"]["oid"]' < m1/manifest.json)" "$(sha256 data/train.csv)" "training data oid"
+assert_eq "$(json_get 'j["files"]["model.pt"]["sha256"]' < m1/manifest.json)" "$(sha256 m1/model.pt)" "model hash in manifest"
+assert_eq "$(sha256 m1/manifest.json)" "$oid1" "bundle oid is the manifest's SHA-256"
+ls -a | grep -q '^\.tmp-' && fail "temporary folder left behind"
+mlops train model.yaml -o m3 --set train.seed=7 --json > t3.json
+[ "$(json_get 'j["oid"]' < t3.json)" != "$oid1" ] || fail "another seed gave the same model"
+ok "train twice -> same oid and bytes; another seed -> another model"
+
+# --- evaluate against an independent computation over predict's output ------------------------
+mlops evaluate m1 data/test.csv --json > eval.json
+mlops evaluate m1 data/test.csv -o eval-file.json > eval.txt
+grep -q "Confusion matrix" eval.txt || fail "evaluate table: $(cat eval.txt)"
+mlops predict m1 data/test.csv -o pred.csv
+assert_eq "$(wc -l < pred.csv | tr -d ' ')" "$(wc -l < data/test.csv | tr -d ' ')" "one prediction per row"
+assert_eq "$(head -1 pred.csv)" "prediction,prob_0,prob_1" "predictions header"
+python3 - data/test.csv pred.csv eval.json eval-file.json <<'PY' || fail "evaluate disagrees with the independent computation"
+import csv, json, math, sys
+truth = [r["target"] for r in csv.DictReader(open(sys.argv[1]))]
+pred = list(csv.DictReader(open(sys.argv[2])))
+ev = json.load(open(sys.argv[3]))
+assert json.load(open(sys.argv[4]))["accuracy"] == ev["accuracy"]
+n = len(truth)
+acc = sum(p["prediction"] == t for p, t in zip(pred, truth)) / n
+p1 = [float(p["prob_1"]) for p in pred]
+ll = -sum(math.log(min(max(float(p["prob_" + t]) / (float(p["prob_0"]) + float(p["prob_1"])), 1e-15), 1 - 1e-15)) for p, t in zip(pred, truth)) / n
+pos = [s for s, t in zip(p1, truth) if t == "1"]; neg = [s for s, t in zip(p1, truth) if t == "0"]
+auc = sum((a > b) + 0.5 * (a == b) for a in pos for b in neg) / (len(pos) * len(neg))
+cm = [[sum(1 for p, t in zip(pred, truth) if t == a and p["prediction"] == b) for b in "01"] for a in "01"]
+tp = cm[1][1]; prec1 = tp / (cm[0][1] + tp); rec1 = tp / (cm[1][0] + tp)
+checks = {"accuracy": acc, "log_loss": ll, "roc_auc": auc}
+for k, v in checks.items():
+    assert abs(ev[k] - v) < 1e-6, (k, ev[k], v)
+assert ev["confusion_matrix"]["matrix"] == cm, (ev["confusion_matrix"], cm)
+assert abs(ev["per_class"]["1"]["precision"] - prec1) < 1e-9 and abs(ev["per_class"]["1"]["recall"] - rec1) < 1e-9
+assert ev["n"] == n
+mj = json.load(open("m1/metrics.json"))
+assert abs(mj["test"]["accuracy"] - acc) < 1e-12, mj
+print("independent: accuracy %.4f log_loss %.4f auc %.4f" % (acc, ll, auc))
+PY
+ok "evaluate = independent computation over predict's output (accuracy, log loss, AUC, confusion, P/R)"
+
+# --- gates -----------------------------------------------------------------------------------
+expect_code 0 "" -- mlops evaluate m1 data/test.csv --min accuracy=0.5 -q
+expect_code 1 "gate failed: accuracy .* < 1.01" -- mlops evaluate m1 data/test.csv --min accuracy=1.01
+expect_code 1 "gate failed: log_loss" -- mlops evaluate m1 data/test.csv --max log_loss=0.000001
+expect_code 2 "did you mean 'accuracy'" -- mlops evaluate m1 data/test.csv --min acuracy=0.5
+ok "--min/--max gates: exit 1 on a miss, 2 on an unknown metric"
+
+# --- bad input: one line, exit 2 (3 for integrity), nothing written ----------------------------
+no_bundle() { [ ! -e "$1" ] || fail "$1 was written by a failed command"; ls -a | grep -q '^\.tmp-' && fail "temporary files left" || true; }
+sed '3s/^[^,]*,/abc,/' data/train.csv > bad.csv
+expect_code 2 "bad.csv: line 3, column 'mean radius': 'abc' is not a number" -- mlops train model.yaml -o b1 --set data.train=bad.csv
+no_bundle b1
+expect_code 2 "no target column nope" -- mlops train model.yaml -o b2 --set data.target=nope
+no_bundle b2
+expect_code 2 "no feature column.* nope" -- mlops train model.yaml -o b3 --set 'data.features=[mean radius, nope]'
+no_bundle b3
+: > empty.csv
+expect_code 2 "empty.csv: empty file" -- mlops train model.yaml -o b4 --set data.train=empty.csv
+head -1 data/train.csv > header.csv
+expect_code 2 "header.csv: no data rows" -- mlops train model.yaml -o b5 --set data.train=header.csv
+sed '5s/^[^,]*,/,/' data/train.csv > holes.csv
+expect_code 2 "holes.csv: line 5, column 'mean radius': missing value" -- mlops train model.yaml -o b6 --set data.train=holes.csv
+no_bundle b6
+expect_code 0 "" -- mlops train model.yaml -o b7 --set data.train=holes.csv --set data.missing=mean -q
+sed 's/  lr:/  lrr:/' model.yaml > typo.yaml
+expect_code 2 "typo.yaml:12:3: unknown key 'train.lrr' in train \(did you mean 'lr'\?\)" -- mlops train typo.yaml -o b8
+no_bundle b8
+expect_code 2 "--set 'train.lr': expected KEY=VALUE" -- mlops train model.yaml -o b9 --set train.lr
+expect_code 2 "unknown key 'train.epoch' \(did you mean 'train.epochs'\?\)" -- mlops train model.yaml -o b9 --set train.epoch=3
+expect_code 2 "'many' is not an integer" -- mlops train model.yaml -o b9 --set train.epochs=many
+no_bundle b9
+cut -d, -f2- data/test.csv > fewer.csv
+expect_code 2 "fewer.csv: columns do not match the model's signature: missing mean radius" -- mlops predict m1 fewer.csv -o p2.csv
+no_bundle p2.csv
+cut -d, -f1-30 data/test.csv > notarget.csv
+expect_code 2 "notarget.csv: no target column 'target'" -- mlops evaluate m1 notarget.csv
+cp -r m1 tampered
+echo "1,0,0,0,0" >> tampered/history.csv
+expect_code 3 "tampered/history.csv: does not match the manifest" -- mlops evaluate tampered data/test.csv
+expect_code 3 "tampered/history.csv: does not match the manifest" -- mlops predict tampered data/test.csv
+cp m1/history.csv tampered/history.csv; rm tampered/model.pt
+expect_code 3 "tampered/model.pt: missing from the bundle" -- mlops predict tampered data/test.csv
+ok "bad input: non-numeric, missing columns, empty, header-only, missing values, typo, bad --set, signature, tampered bundle"
+
+# --- categories and regression (synthetic) -----------------------------------------------------
+python3 - <<'PY'
+import random
+r = random.Random(3)
+with open("cat.csv", "w") as f:
+    f.write("x,weather,y\n")
+    for i in range(200):
+        w = r.choice(["sun", "rain", "snow"]); x = r.uniform(-1, 1)
+        f.write("%.4f,%s,%.4f\n" % (x, w, 3 * x + {"sun": 1, "rain": 0, "snow": -1}[w] + r.gauss(0, 0.05)))
+with open("cat_new.csv", "w") as f:
+    f.write("x,weather\n0.5,sun\n0.1,fog\n")
+PY
+cat > reg.yaml <<'YAML'
+task: regression
+data: {train: cat.csv, validation_split: 0.2, target: y, categorical: [weather]}
+model: {type: linear}
+train: {epochs: 60, lr: 0.05, batch_size: 16, early_stopping: {monitor: val_loss, patience: 5}}
+YAML
+mlops train reg.yaml -o reg --json > reg.json
+rmse=$(json_get 'j["metrics"]["val"]["rmse"]' < reg.json)
+python3 -c "import sys; sys.exit(0 if float('$rmse') < 0.3 else 1)" || fail "regression val rmse $rmse"
+assert_eq "$(json_get '[f["name"] for f in j["signature"]["features"]]' < reg/manifest.json)" '["x", "weather"]' "signature"
+assert_eq "$(json_get 'j["signature"]["features"][1]["categories"]' < reg/manifest.json)" '["rain", "snow", "sun"]' "categories"
+expect_code 2 "cat_new.csv: line 3, column 'weather': category 'fog' was not seen in training" -- mlops predict reg cat_new.csv
+mlops train reg.yaml -o reg2 --set data.unknown=ignore -q
+mlops predict reg2 cat_new.csv > reg_pred.csv
+assert_eq "$(wc -l < reg_pred.csv | tr -d ' ')" 3 "regression predictions"
+python3 -c "import csv,sys; v=float(list(csv.DictReader(open('reg_pred.csv')))[0]['prediction']); sys.exit(0 if abs(v-2.5)<0.4 else 1)" || fail "regression prediction for x=0.5,sun: $(cat reg_pred.csv)"
+mlops evaluate reg cat.csv --json | json_get 'j["r2"] > 0.9' | grep -q true || fail "regression r2"
+ok "categorical one-hot, unseen category error/ignore, regression with early stopping"
+
+# --- as a pipeline stage ---------------------------------------------------------------------
+export PATH="$(dirname "$MLOPS"):$PATH"
+cat > mlops.yaml <<'YAML'
+stages:
+  train:
+    cmd: mlops train model.yaml -o models/bc --metrics metrics/train.json
+    deps: [model.yaml, data]
+    outs: [models/bc]
+    metrics: [metrics/train.json]
+YAML
+mlops run -q
+[ -s models/bc/model.pt ] || fail "the pipeline stage wrote no bundle"
+assert_eq "$(sha256 models/bc/manifest.json)" "$oid1" "bundle made by the pipeline stage"
+mlops metrics show --json | json_get 'j["revisions"][0]["metrics"]["metrics/train.json"]["test.accuracy"] > 0.5' | grep -q true ||
+    fail "metrics show does not see the training metrics"
+run mlops run
+[ "$RC" = 0 ] || fail "second run failed: $ERR"
+mlops train model.yaml -o m1 -q   # over an existing bundle: replaced
+assert_eq "$(sha256 m1/manifest.json)" "$oid1" "retrained over an existing bundle"
+ok "train as a pipeline stage (bundle as outs, metrics file as metrics)"
+finish

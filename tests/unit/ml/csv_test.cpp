@@ -1,0 +1,93 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include <mlops/ml/csv.hpp>
+
+#include "scratch.hpp"
+
+using namespace mlops;
+
+TEST_CASE("ml.csv: numeric and text columns, quotes, missing values, CRLF", "[ml]") {
+    test::Scratch s;
+    s.write("a.csv", "x,color,y\r\n1.5,red,0\r\n-2e3, \"blue, dark\" ,1\r\n\r\n+3,,NA\r\n");
+    ml::CsvOptions o;
+    o.text_columns = {"color"};
+    auto f = ml::read_csv(s / "a.csv", o);
+    REQUIRE(f);
+    CHECK(f->rows == 3);
+    REQUIRE(f->columns.size() == 3);
+    CHECK(f->columns[0].numbers == std::vector<double>{1.5, -2000, 3});
+    CHECK(f->columns[1].texts == std::vector<std::string>{"red", "blue, dark", ""});
+    CHECK(f->columns[2].numbers[1] == 1);
+    CHECK(std::isnan(f->columns[2].numbers[2]));
+    CHECK(f->columns[1].missing(2));
+    CHECK(f->line_of(2) == 5); // the blank line 4 is skipped but counted
+}
+
+TEST_CASE("ml.csv: a non-numeric value names the line and the column", "[ml]") {
+    test::Scratch s;
+    s.write("a.csv", "a,b\n1,2\n3,oops\n");
+    auto f = ml::read_csv(s / "a.csv", {});
+    REQUIRE_FALSE(f);
+    CHECK(f.error().message.find("line 3, column 'b': 'oops' is not a number") != std::string::npos);
+    CHECK(f.error().kind == util::ErrorKind::usage);
+}
+
+TEST_CASE("ml.csv: empty, header-only and ragged files are errors", "[ml]") {
+    test::Scratch s;
+    s.write("empty.csv", "");
+    s.write("header.csv", "a,b\n");
+    s.write("ragged.csv", "a,b\n1,2\n1,2,3\n");
+    s.write("short.csv", "a,b\n1\n");
+    s.write("dup.csv", "a,a\n1,2\n");
+    CHECK(ml::read_csv(s / "empty.csv", {}).error().message.find("empty file") != std::string::npos);
+    CHECK(ml::read_csv(s / "header.csv", {}).error().message.find("no data rows") != std::string::npos);
+    CHECK(ml::read_csv(s / "ragged.csv", {}).error().message.find("line 3: 3 fields, the header has 2") != std::string::npos);
+    CHECK(ml::read_csv(s / "short.csv", {}).error().message.find("line 2: 1 fields") != std::string::npos);
+    CHECK(ml::read_csv(s / "dup.csv", {}).error().message.find("'a' appears twice") != std::string::npos);
+    CHECK(ml::read_csv(s / "missing.csv", {}).error().message.find("missing.csv: cannot open") != std::string::npos);
+}
+
+TEST_CASE("ml.csv: parallel chunks give the same result as one, and the first error in file order", "[ml]") {
+    test::Scratch s;
+    std::string text = "i,v\n";
+    for (int i = 0; i < 300000; ++i) text += std::to_string(i) + "," + std::to_string(i * 0.5) + "\n";
+    s.write("big.csv", text);
+    ml::CsvOptions many;
+    many.threads = 4;
+    ml::CsvOptions one;
+    one.threads = 1;
+    auto a = ml::read_csv(s / "big.csv", many);
+    auto b = ml::read_csv(s / "big.csv", one);
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(a->rows == 300000);
+    CHECK(a->columns[0].numbers == b->columns[0].numbers);
+    CHECK(a->columns[1].numbers[299999] == 299999 * 0.5);
+    // Two bad values far apart: the earlier one is reported whatever the thread timing.
+    auto bad = text;
+    bad.replace(bad.find("\n250000,"), 8, "\n250000x");
+    bad.replace(bad.find("\n100,"), 5, "\n1x0,");
+    s.write("bad.csv", bad);
+    auto e = ml::read_csv(s / "bad.csv", many);
+    REQUIRE_FALSE(e);
+    CHECK(e.error().message.find("line 102, column 'i': '1x0'") != std::string::npos);
+}
+
+TEST_CASE("ml.csv: the reader streams in chunks of rows", "[ml]") {
+    test::Scratch s;
+    s.write("a.csv", "a\n1\n2\n3\n4\n5\n");
+    auto r = ml::CsvReader::open(s / "a.csv");
+    REQUIRE(r);
+    std::vector<double> seen;
+    std::vector<std::size_t> first_lines;
+    while (!r->done()) {
+        auto f = r->next(2, {});
+        REQUIRE(f);
+        first_lines.push_back(f->first_line);
+        seen.insert(seen.end(), f->columns[0].numbers.begin(), f->columns[0].numbers.end());
+    }
+    CHECK(seen == std::vector<double>{1, 2, 3, 4, 5});
+    CHECK(first_lines == std::vector<std::size_t>{2, 4, 6});
+}
