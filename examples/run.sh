@@ -57,5 +57,46 @@ step mlops fsck
 mlops fsck
 step mlops gc --dry-run
 mlops gc --dry-run
+
+# Training (docs/training.md): a pipeline of prepare (a seeded split), train and evaluate stages on
+# the breast cancer data. The stages run `mlops` through sh, so it goes on PATH.
+export PATH="$(cd "$(dirname "$MLOPS")" && pwd):$PATH"
+mkdir -p raw
+cp "$here/data/breast_cancer.csv" "$here/data/digits.csv" raw/
+mlops add raw --git-add -q
+cp "$here/ml/split.py" "$here/ml/breast_cancer.yaml" "$here/ml/digits.yaml" .
+cat > mlops.yaml <<'YAML'
+stages:
+  prepare:
+    cmd: python3 split.py raw/breast_cancer.csv prepared/breast_cancer --test 0.25 --seed 42 --stratify target
+    deps: [split.py, raw/breast_cancer.csv]
+    outs: [prepared/breast_cancer]
+  train:
+    cmd: mlops train breast_cancer.yaml -o models/breast_cancer --metrics metrics/train.json
+    deps: [breast_cancer.yaml, prepared/breast_cancer]
+    outs: [models/breast_cancer]
+    metrics: [metrics/train.json]
+  evaluate:
+    cmd: mlops evaluate models/breast_cancer prepared/breast_cancer/test.csv -o metrics/evaluate.json --min accuracy=0.93
+    deps: [models/breast_cancer, prepared/breast_cancer/test.csv]
+    metrics: [metrics/evaluate.json]
+YAML
+git add mlops.yaml split.py breast_cancer.yaml digits.yaml
+step mlops run
+mlops run
+step "mlops run   # again: nothing changed, nothing runs"
+mlops run
+step mlops metrics show
+mlops metrics show
+step "mlops predict models/breast_cancer prepared/breast_cancer/test.csv -o predictions.csv"
+mlops predict models/breast_cancer prepared/breast_cancer/test.csv -o predictions.csv
+head -n 4 predictions.csv
+
+# A convolutional network on the 8x8 digits.
+python3 split.py raw/digits.csv prepared/digits --test 0.25 --seed 42 --stratify target
+step mlops train digits.yaml -o models/digits
+mlops train digits.yaml -o models/digits
+step mlops evaluate models/digits prepared/digits/test.csv --min accuracy=0.95
+mlops evaluate models/digits prepared/digits/test.csv --min accuracy=0.95
 echo
 echo "example finished: every step worked"
