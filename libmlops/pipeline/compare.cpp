@@ -76,7 +76,6 @@ Result<nlohmann::json> parse_metrics(const std::string& text, const std::string&
         return fail(Error::usage(
             fmt::format("{}:1:1: a metrics file must be a JSON object or a YAML mapping, not a {}",
                         display, doc->is_array() ? "list" : "single value")));
-    // Same flattening as read_metrics: nested mappings become dotted keys, lists are left out.
     nlohmann::json flat = nlohmann::json::object();
     std::function<void(const nlohmann::json&, const std::string&)> walk =
         [&](const nlohmann::json& v, const std::string& prefix) {

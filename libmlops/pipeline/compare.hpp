@@ -19,8 +19,9 @@ namespace mlops::pipeline {
 // file -> dotted key -> scalar value (arrays kept whole).
 using Values = std::map<std::string, std::map<std::string, nlohmann::json>>;
 
-// A metrics document (JSON or YAML) flattened to dotted keys, as `read_metrics` does for a file.
-// Errors name `display` with the line and column; a document that is not a mapping is an error.
+// A metrics document (JSON or YAML) flattened to dotted keys (nested mappings become `a.b`, lists
+// are left out): for `metrics show`/`diff` and for the metrics values of run records. Errors name
+// `display` with the line and column; a document that is not a mapping is an error.
 Result<nlohmann::json> parse_metrics(const std::string& text, const std::string& display);
 
 // One side of a comparison: the work tree or a commit.

@@ -7,6 +7,7 @@
 #include <set>
 #include <unistd.h>
 
+#include <mlops/pipeline/compare.hpp>
 #include <mlops/pipeline/executor.hpp>
 #include <mlops/pipeline/record.hpp>
 #include <mlops/util/fs.hpp>
@@ -149,21 +150,6 @@ Result<StageState> stage_state(workspace::Repository& repo, const Stage& stage, 
     return st;
 }
 
-Result<nlohmann::json> read_metrics(const std::string& abs_path, const std::string& display) {
-    auto text = MLOPS_TRY(util::read_file(abs_path));
-    auto doc = MLOPS_TRY(yaml_to_json(text, display));
-    nlohmann::json flat = nlohmann::json::object();
-    std::function<void(const nlohmann::json&, const std::string&)> walk = [&](const nlohmann::json& v, const std::string& prefix) {
-        if (v.is_object()) {
-            for (const auto& [k, x] : v.items()) walk(x, prefix.empty() ? k : prefix + "." + k);
-        } else if (!v.is_array() && !prefix.empty()) {
-            flat[prefix] = v;
-        }
-    };
-    walk(doc, "");
-    return flat;
-}
-
 namespace {
 
 std::string tail_lines(const std::string& path, std::size_t lines) {
@@ -219,13 +205,17 @@ struct Runner {
     const RunOptions& opts;
     Loaded& loaded;
     std::vector<std::size_t> selected;
+    std::vector<bool> is_selected;
     std::vector<Phase> phase;
     std::vector<StageOutcome> outcome;
     std::vector<bool> ok_for_downstream; // finished and its outputs are valid
     std::vector<StageState> state;
     std::map<std::string, LockedStage> lock_updates;
     std::vector<std::string> run_ids;
-    CodeVersion code;
+    // The code commit and dirty files, looked up once per run, before the run changes the work
+    // tree, and only when a stage runs or is restored (a run with nothing to do never loads git).
+    std::optional<CodeVersion> code;
+    bool tmp_made = false;
     LocalExecutor executor;
     bool stop_scheduling = false;
     // Objects of finished stages (logs, outputs, records) and their index rows are made durable
@@ -255,7 +245,12 @@ struct Runner {
 
     void say(const std::string& s) { opts.say(s); }
 
-    bool selected_stage(std::size_t i) const { return std::find(selected.begin(), selected.end(), i) != selected.end(); }
+    bool selected_stage(std::size_t i) const { return is_selected[i]; }
+
+    Status need_code_version() {
+        if (!code) code = MLOPS_TRY(code_version(repo, {loaded.lock_file}));
+        return {};
+    }
 
     // Removes outputs before a run (unless persist), makes their folders.
     Status prepare_outputs(const Stage& s) {
@@ -320,7 +315,8 @@ struct Runner {
         MLOPS_TRYV(prepare_outputs(s));
         std::string run_id = new_run_id();
         run_ids[i] = run_id;
-        MLOPS_TRYV(util::make_dirs(repo.mlops_dir() + "/tmp"));
+        if (!tmp_made) MLOPS_TRYV(util::make_dirs(repo.mlops_dir() + "/tmp"));
+        tmp_made = true;
         Job job;
         job.id = i;
         job.name = s.name;
@@ -355,7 +351,7 @@ struct Runner {
         rec.fingerprint = state[i].fingerprint;
         rec.deps = state[i].now.deps;
         rec.params = state[i].now.params;
-        rec.code = code;
+        rec.code = *code;
         rec.started_ns = r.started_ns;
         rec.ended_ns = r.ended_ns;
         rec.exit_status = r.exit_status;
@@ -378,8 +374,10 @@ struct Runner {
                 rec.outs.push_back({o.path, snap.pointer.oid, workspace::kind_name(snap.pointer.kind), snap.pointer.size,
                                     snap.pointer.files, o.cache});
                 if (o.metric && snap.pointer.kind == workspace::Kind::file) {
-                    auto m = read_metrics(repo.abs(o.path), o.path);
-                    if (m) rec.metrics[o.path] = *m;
+                    // A metrics file that cannot be read as JSON or YAML is recorded without values:
+                    // the run did succeed; `mlops metrics show` names the error.
+                    if (auto text = util::read_file(repo.abs(o.path)))
+                        if (auto m = parse_metrics(*text, o.path)) rec.metrics[o.path] = std::move(*m);
                 }
             }
         }
@@ -387,7 +385,7 @@ struct Runner {
         rec.error = failure;
         auto put = MLOPS_TRY(repo.objects().put_bytes(serialize_run_record(rec), &batch));
         pending_rows.push_back({rec.run_id, put.oid, rec.stage, rec.pipeline, rec.status, rec.started_ns, rec.ended_ns,
-                                rec.status == "succeeded" ? rec.fingerprint : "", code.commit});
+                                rec.status == "succeeded" ? rec.fingerprint : "", rec.code.commit});
         if (!failure.empty()) out.log_tail = tail_lines(out.log_path, 20);
         ::unlink(out.log_path.c_str());
         MLOPS_TRYV(maybe_flush());
@@ -460,6 +458,7 @@ struct Runner {
             outcome[i].reasons = {fmt::format("dependency {} does not exist", missing)};
             return {};
         }
+        MLOPS_TRYV(need_code_version());
         if (opts.run_cache && !opts.force && MLOPS_TRY(try_run_cache(i))) {
             phase[i] = Phase::done;
             ok_for_downstream[i] = true;
@@ -534,13 +533,14 @@ Result<RunReport> run(workspace::Repository& repo, const RunOptions& opts) {
     Runner r{repo, opts, loaded};
     r.selected = g.closure(roots, true, opts.downstream);
     std::size_t n = loaded.pipeline->stages.size();
+    r.is_selected.assign(n, false);
+    for (auto i : r.selected) r.is_selected[i] = true;
     r.phase.assign(n, Phase::pending);
     r.outcome.resize(n);
     r.ok_for_downstream.assign(n, false);
     r.state.resize(n);
     r.run_ids.resize(n);
     for (std::size_t i = 0; i < n; ++i) r.outcome[i].stage = loaded.pipeline->stages[i].name;
-    if (!opts.dry_run) r.code = MLOPS_TRY(code_version(repo, {loaded.lock_file}));
     auto st = r.loop();
     // Whatever finished is recorded, and whatever succeeded is locked, even when something else
     // failed or the run was interrupted; the objects first, then what refers to them.

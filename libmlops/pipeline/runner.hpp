@@ -71,7 +71,4 @@ struct RunReport {
 
 Result<RunReport> run(workspace::Repository& repo, const RunOptions& opts);
 
-// Flattens a metrics file (JSON or YAML) to dotted keys with numeric (or other scalar) values.
-Result<nlohmann::json> read_metrics(const std::string& abs_path, const std::string& display);
-
 } // namespace mlops::pipeline
