@@ -4,6 +4,7 @@
 
 #include <mlops/pipeline/compare.hpp>
 
+#include "compare_cli.hpp"
 #include "run_lookup.hpp"
 
 namespace mlops::cli {
@@ -12,9 +13,8 @@ struct MetricsOptions {
     std::vector<std::string> revs;
     std::vector<std::string> runs;
     std::string file = "mlops.yaml";
-    bool all = false;
     bool all_commits = false;
-    std::string format = "table";
+    CompareOptions compare; // show uses its format only
 };
 
 namespace {
@@ -64,7 +64,7 @@ std::vector<Shown> history(Context& ctx, workspace::Repository& repo, const std:
 } // namespace
 
 int run_metrics_show(Context& ctx, const MetricsOptions& opts) {
-    auto format = util::value_or_throw(pipeline::parse_table_format(opts.format));
+    auto format = util::value_or_throw(pipeline::parse_table_format(opts.compare.format));
     auto& repo = ctx.repo();
     auto file = ctx.repo_paths({opts.file}).front();
     auto ws = pipeline::work_tree_source();
@@ -128,10 +128,8 @@ int run_metrics_show(Context& ctx, const MetricsOptions& opts) {
 }
 
 int run_metrics_diff(Context& ctx, const MetricsOptions& opts) {
-    auto format = util::value_or_throw(pipeline::parse_table_format(opts.format));
     auto& repo = ctx.repo();
-    nlohmann::json old_json, new_json;
-    std::string old_label, new_label;
+    DiffSide old_side, new_side;
     pipeline::Values old_v, new_v;
     if (!opts.runs.empty()) {
         if (!opts.revs.empty())
@@ -150,10 +148,8 @@ int run_metrics_diff(Context& ctx, const MetricsOptions& opts) {
                                                  ? nlohmann::json(nullptr)
                                                  : nlohmann::json(r.code.commit)}};
         };
-        old_json = run_json(a);
-        new_json = run_json(b);
-        old_label = "run " + a.run_id;
-        new_label = "run " + b.run_id;
+        old_side = {run_json(a), "run " + a.run_id};
+        new_side = {run_json(b), "run " + b.run_id};
     } else {
         auto file = ctx.repo_paths({opts.file}).front();
         auto sides = util::value_or_throw(pipeline::sides_for(repo, opts.revs));
@@ -164,47 +160,23 @@ int run_metrics_diff(Context& ctx, const MetricsOptions& opts) {
         if (p.new_side)
             new_v =
                 util::value_or_throw(pipeline::metrics_values(repo, *p.new_side, sides.new_side));
-        old_json = pipeline::source_json(sides.old_side);
-        new_json = pipeline::source_json(sides.new_side);
-        old_label = sides.old_side.label;
-        new_label = sides.new_side.label;
+        old_side = {pipeline::source_json(sides.old_side), sides.old_side.label};
+        new_side = {pipeline::source_json(sides.new_side), sides.new_side.label};
     }
-    auto changes = pipeline::compare_values(
-        old_v, new_v, opts.all ? pipeline::Unchanged::show : pipeline::Unchanged::hide);
-
-    if (ctx.global.json) {
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& c : changes)
-            list.push_back(pipeline::change_json(c, pipeline::Relative::yes));
-        ctx.print_json({{"old", old_json}, {"new", new_json}, {"metrics", list}});
-        return 0;
-    }
-    if (changes.empty()) {
-        ctx.say(fmt::format("No {}metrics between {} and {}.", opts.all ? "" : "changed ",
-                            old_label, new_label));
-        return 0;
-    }
-    if (!ctx.global.quiet)
-        ctx.out() << pipeline::render_table(
-            pipeline::changes_table(changes, "Metric", pipeline::Relative::yes), format);
-    return 0;
+    return print_diff(ctx, {"metrics", "Metric", pipeline::Relative::yes}, opts.compare, old_side,
+                      new_side, old_v, new_v);
 }
 
 Runner register_metrics(CLI::App& app) {
     auto opts = std::make_shared<MetricsOptions>();
     auto* cmd = app.add_subcommand("metrics", "Show and compare the pipeline's metrics");
     cmd->require_subcommand(1);
-    auto add_format = [&](CLI::App* sub) {
-        sub->add_option("--format", opts->format,
-                        "table (aligned, the default) or md (a Markdown table)")
-            ->check(CLI::IsMember({"table", "md"}));
-    };
     auto* show =
         cmd->add_subcommand("show", "The values in every metrics file the pipeline declares");
     show->add_flag("-A,--all-commits", opts->all_commits,
                    "Also every commit of the current branch, newest first");
     show->add_option("-f,--file", opts->file, "Pipeline file (default: mlops.yaml)");
-    add_format(show);
+    add_format_flag(show, opts->compare.format);
     auto* diff = cmd->add_subcommand(
         "diff", "Metrics: work tree vs REV (default HEAD), REV vs REV, or run vs run");
     diff->add_option("revs", opts->revs, "Zero, one or two git revisions")
@@ -214,8 +186,7 @@ Runner register_metrics(CLI::App& app) {
         ->expected(2)
         ->type_name("RUN");
     diff->add_option("-f,--file", opts->file, "Pipeline file (default: mlops.yaml)");
-    diff->add_flag("-a,--all", opts->all, "Show unchanged metrics too");
-    add_format(diff);
+    add_diff_flags(diff, opts->compare, "metrics");
     return [opts, show, diff](Context& ctx) {
         if (show->parsed()) return run_metrics_show(ctx, *opts);
         if (diff->parsed()) return run_metrics_diff(ctx, *opts);

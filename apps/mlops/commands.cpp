@@ -27,7 +27,8 @@ void index_warning(const std::string& m) {
 
 const char* const k_exit_code_help = R"(Exit codes:
   0    success
-  1    the checked condition is false (status --exit-code found changes, config key unset)
+  1    the checked condition is false (status, diff, params diff, metrics diff --exit-code
+       found changes; config key unset)
   2    usage error or bad input (bad path, bad pointer file, not a repository)
   3    integrity error: a corrupt or missing object
   4    a lock is held by another mlops process

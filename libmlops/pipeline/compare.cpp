@@ -326,6 +326,11 @@ std::vector<Change> compare_values(const Values& old_side, const Values& new_sid
     return out;
 }
 
+bool any_difference(const std::vector<Change>& changes) {
+    return std::any_of(changes.begin(), changes.end(),
+                       [](const Change& c) { return c.kind != ChangeKind::unchanged; });
+}
+
 // --- Presenting --------------------------------------------------------------------------------
 
 Result<TableFormat> parse_table_format(const std::string& name) {

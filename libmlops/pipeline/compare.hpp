@@ -101,6 +101,8 @@ enum class Unchanged { hide, show };
 // Every key of either side, sorted by file then key.
 std::vector<Change> compare_values(const Values& old_side, const Values& new_side,
                                    Unchanged unchanged);
+// Whether any change is not `unchanged` (for `--exit-code`).
+bool any_difference(const std::vector<Change>& changes);
 
 // --- Presenting --------------------------------------------------------------------------------
 

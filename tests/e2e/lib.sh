@@ -86,6 +86,22 @@ assert_eq() {
     [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"
 }
 
+# check_golden NAME CMD...: the stdout of CMD (a --json document), with the current folder replaced
+# by ROOT and then passed through the command named by $GOLDEN_FILTER (default: cat), must equal
+# tests/e2e/golden/NAME.json byte for byte. With MLOPS_UPDATE_GOLDEN=1 the file is rewritten first.
+GOLDEN_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/golden"
+check_golden() {
+    local name=$1
+    shift
+    local got
+    got=$("$@" | sed "s|$PWD|ROOT|g" | ${GOLDEN_FILTER:-cat})
+    if [ "${MLOPS_UPDATE_GOLDEN:-}" = 1 ]; then
+        printf '%s\n' "$got" > "$GOLDEN_DIR/$name.json"
+    fi
+    diff -u "$GOLDEN_DIR/$name.json" <(printf '%s\n' "$got") || fail "$name: --json output differs from golden/$name.json"
+    ok "$name"
+}
+
 # oid_of POINTER_FILE: the oid a pointer file names.
 oid_of() { sed -n 's/^oid: //p' "$1"; }
 # object_path OID: where the object lives, relative to the repository root.

@@ -133,6 +133,17 @@ TEST_CASE("comparing values: kinds, deltas, relative change", "[compare]") {
     CHECK(*find(all, "same")->delta == 0);
 }
 
+TEST_CASE("any_difference: what --exit-code counts", "[compare]") {
+    Values a{{"m.json", {{"acc", 0.8}, {"same", 5}}}};
+    Values b{{"m.json", {{"acc", 0.9}, {"same", 5}}}};
+    CHECK(pipeline::any_difference(pipeline::compare_values(a, b, pipeline::Unchanged::show)));
+    CHECK(pipeline::any_difference(pipeline::compare_values(a, Values{}, pipeline::Unchanged::hide)));
+    CHECK(pipeline::any_difference(pipeline::compare_values(Values{}, a, pipeline::Unchanged::hide)));
+    // Unchanged rows shown by --all are no difference.
+    CHECK_FALSE(pipeline::any_difference(pipeline::compare_values(a, a, pipeline::Unchanged::show)));
+    CHECK_FALSE(pipeline::any_difference(pipeline::compare_values(a, a, pipeline::Unchanged::hide)));
+}
+
 TEST_CASE("comparing: files, order, and JSON numbers of either signedness", "[compare]") {
     // Run records come back through a JSON parser (positive integers unsigned); YAML gives signed.
     Values a{{"b.json", {{"n", json::parse("7")}}}, {"a.json", {{"z", 1}, {"y", -3}}}};
