@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <random>
 #include <unistd.h>
 
@@ -218,7 +219,9 @@ int run_train(Context& ctx, const TrainOptions& opts) {
         }
     } cleanup{tmp};
 
-    EpochSink sink{&ctx, ctx.progress(), spec.task == ml::Task::classification};
+    // Progress only on a terminal, and not in CI even when it fakes one.
+    const char* ci = std::getenv("CI");
+    EpochSink sink{&ctx, ctx.progress() && !(ci && *ci && std::string_view(ci) != "false"), spec.task == ml::Task::classification};
     g_interrupted = 0;
     auto old_handler = std::signal(SIGINT, on_sigint);
     std::string model_path = util::join_path(tmp, ml::k_model_file);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
@@ -14,6 +15,30 @@
 #include <mlops/util/parallel.hpp>
 
 namespace mlops::ml {
+
+namespace {
+constexpr std::size_t k_bulk_threshold = std::size_t(4) << 20;
+}
+
+void* bulk_allocate(std::size_t bytes) {
+    if (bytes < k_bulk_threshold) {
+        void* p = std::malloc(bytes ? bytes : 1);
+        if (!p) throw std::bad_alloc();
+        return p;
+    }
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    ::madvise(p, bytes, MADV_HUGEPAGE);
+    return p;
+}
+
+void bulk_free(void* p, std::size_t bytes) noexcept {
+    if (!p) return;
+    if (bytes < k_bulk_threshold)
+        std::free(p);
+    else
+        ::munmap(p, bytes);
+}
 
 const Column* Frame::find(std::string_view name) const {
     for (const auto& c : columns)
@@ -76,6 +101,77 @@ std::size_t count_fields(std::string_view line) {
         ++n;
     }
     return n;
+}
+
+// Decimal text to double. The common case (at most 19 significant digits, a power of ten within
+// 10^22) is Clinger's fast path: mantissa and power are exact doubles, so one multiplication or
+// division rounds correctly. Everything else goes to std::from_chars. Returns false for non-numbers.
+constexpr double k_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+// Parses the number starting at p; returns the first character after it, or nullptr when no number
+// starts there.
+const char* scan_number(const char* p, const char* end, double& out) {
+    const char* start = p;
+    bool neg = false;
+    if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
+    const char* digits_start = p;
+    std::uint64_t mant = 0;
+    int ndigits = 0, exp10 = 0;
+    while (p < end && unsigned(*p - '0') < 10) {
+        if (ndigits < 19) {
+            mant = mant * 10 + unsigned(*p - '0');
+            if (mant) ++ndigits;
+        } else {
+            ++exp10;
+        }
+        ++p;
+    }
+    bool any = p > digits_start;
+    if (p < end && *p == '.') {
+        ++p;
+        const char* frac = p;
+        while (p < end && unsigned(*p - '0') < 10) {
+            if (ndigits < 19) {
+                mant = mant * 10 + unsigned(*p - '0');
+                if (mant) ++ndigits;
+                --exp10;
+            }
+            ++p;
+        }
+        any = any || p > frac;
+    }
+    if (!any) return nullptr;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        ++p;
+        bool eneg = false;
+        if (p < end && (*p == '-' || *p == '+')) eneg = *p++ == '-';
+        if (p == end || unsigned(*p - '0') >= 10) return nullptr;
+        int e = 0;
+        while (p < end && unsigned(*p - '0') < 10) {
+            if (e < 100000) e = e * 10 + (*p - '0');
+            ++p;
+        }
+        exp10 += eneg ? -e : e;
+    }
+    if (ndigits < 19 && mant <= (std::uint64_t(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+        double v = double(mant);
+        v = exp10 < 0 ? v / k_pow10[-exp10] : v * k_pow10[exp10];
+        out = neg ? -v : v;
+        return p;
+    }
+    if (*start == '+') ++start;
+    auto [q, ec] = std::from_chars(start, p, out);
+    return ec == std::errc() && q == p ? p : nullptr;
+}
+
+bool parse_number(std::string_view s, double& out) {
+    if (s.empty()) return false;
+    if (scan_number(s.data(), s.data() + s.size(), out) == s.data() + s.size()) return true;
+    // inf, infinity and the like.
+    if (s.front() == '+') s.remove_prefix(1);
+    auto [q, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && q == s.data() + s.size();
 }
 
 struct Chunk {
@@ -252,9 +348,20 @@ util::Result<Frame> CsvReader::next(std::size_t max_rows, const CsvOptions& opts
                 continue;
             }
             std::size_t fpos = 0, j = 0;
+            const char* line_end = line.data() + line.size();
             for (; j < ncols && fpos <= line.size(); ++j) {
-                auto field = next_field(line, fpos, scratch);
                 Column& col = f.columns[j];
+                if (!text[j]) {
+                    // Fast path: a plain number followed by the separator, parsed in place.
+                    double v;
+                    const char* q = scan_number(line.data() + fpos, line_end, v);
+                    if (q && (q == line_end ? j + 1 == ncols : *q == ',')) {
+                        col.numbers[row] = v;
+                        fpos = std::size_t(q - line.data()) + 1;
+                        continue;
+                    }
+                }
+                auto field = next_field(line, fpos, scratch);
                 if (text[j]) {
                     col.texts[row] = is_missing_token(field) ? std::string() : std::string(field);
                     continue;
@@ -263,11 +370,8 @@ util::Result<Frame> CsvReader::next(std::size_t max_rows, const CsvOptions& opts
                     col.numbers[row] = std::numeric_limits<double>::quiet_NaN();
                     continue;
                 }
-                std::string_view num = field;
-                if (num.front() == '+') num.remove_prefix(1);
                 double v = 0;
-                auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
-                if (ec != std::errc() || p != num.data() + num.size()) {
+                if (!parse_number(field, v)) {
                     c.error = util::Error::usage(fmt::format("{}: line {}, column '{}': '{}' is not a number",
                                                              m_path, line_no, col.name, field));
                     return util::fail(*c.error);

@@ -17,7 +17,7 @@ TEST_CASE("ml.csv: numeric and text columns, quotes, missing values, CRLF", "[ml
     REQUIRE(f);
     CHECK(f->rows == 3);
     REQUIRE(f->columns.size() == 3);
-    CHECK(f->columns[0].numbers == std::vector<double>{1.5, -2000, 3});
+    CHECK(std::vector<double>(f->columns[0].numbers.begin(), f->columns[0].numbers.end()) == std::vector<double>{1.5, -2000, 3});
     CHECK(f->columns[1].texts == std::vector<std::string>{"red", "blue, dark", ""});
     CHECK(f->columns[2].numbers[1] == 1);
     CHECK(std::isnan(f->columns[2].numbers[2]));
@@ -90,4 +90,27 @@ TEST_CASE("ml.csv: the reader streams in chunks of rows", "[ml]") {
     }
     CHECK(seen == std::vector<double>{1, 2, 3, 4, 5});
     CHECK(first_lines == std::vector<std::size_t>{2, 4, 6});
+}
+
+TEST_CASE("ml.csv: number forms (fast path and fallback) parse as std::from_chars does", "[ml]") {
+    test::Scratch s;
+    s.write("n.csv", "a,b\n1.,.5\n1e-3,-0\n12345678901234567890123,0.1\n3.14159265358979323846,1e300\n+7, 8 \ninf,2E+2\n");
+    auto f = ml::read_csv(s / "n.csv", {});
+    REQUIRE(f);
+    const auto& a = f->columns[0].numbers;
+    const auto& b = f->columns[1].numbers;
+    CHECK(a[0] == 1.0);
+    CHECK(b[0] == 0.5);
+    CHECK(a[1] == 1e-3);
+    CHECK(b[1] == 0.0);
+    CHECK(a[2] == 12345678901234567890123.0);
+    CHECK(b[2] == 0.1);
+    CHECK(a[3] == 3.14159265358979323846);
+    CHECK(b[3] == 1e300);
+    CHECK(a[4] == 7);
+    CHECK(b[4] == 8);
+    CHECK(std::isinf(a[5]));
+    CHECK(b[5] == 200);
+    s.write("h.csv", "a\n0x10\n");
+    CHECK(ml::read_csv(s / "h.csv", {}).error().message.find("'0x10' is not a number") != std::string::npos);
 }
