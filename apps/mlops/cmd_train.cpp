@@ -40,19 +40,6 @@ struct Dataset {
     std::vector<double> truth; // for metrics (class index, value in target units)
 };
 
-Dataset take_rows(const Dataset& d, const std::vector<std::size_t>& rows) {
-    Dataset out;
-    out.x.cols = d.x.cols;
-    out.x.rows = rows.size();
-    out.x.data.reserve(rows.size() * d.x.cols);
-    for (std::size_t r : rows) {
-        out.x.data.insert(out.x.data.end(), d.x.data.begin() + long(r * d.x.cols), d.x.data.begin() + long((r + 1) * d.x.cols));
-        out.y.push_back(d.y[r]);
-        out.truth.push_back(d.truth[r]);
-    }
-    return out;
-}
-
 Dataset load_dataset(const std::string& path, const ml::Preprocessor& pre, const ml::TargetEncoder& enc,
                      const ml::CsvOptions& opts, const ml::Frame* already) {
     ml::Frame owned;
@@ -136,9 +123,31 @@ int run_train(Context& ctx, const TrainOptions& opts) {
     std::string train_file = user_path(ctx, train_path);
     auto train_frame = util::value_or_throw(ml::read_csv(train_file, csv));
     train_frame.path = train_path;
+    const std::size_t train_file_rows = train_frame.rows;
+    // Validation: a seeded share of the training rows, held out before anything is fitted (so the
+    // preprocessing statistics come from the training part only); else the test set.
+    std::optional<ml::Frame> val_frame;
+    if (spec.data.validation_split > 0) {
+        std::vector<std::size_t> order(train_frame.rows);
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::mt19937_64 rng(spec.train.seed);
+        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+        auto nval = std::size_t(std::llround(spec.data.validation_split * double(order.size())));
+        if (nval == 0 || nval >= order.size())
+            throw util::CommandError(util::Error::usage(fmt::format(
+                "data.validation_split {} leaves {} validation rows of {}", spec.data.validation_split, nval, order.size())));
+        std::vector<std::size_t> vrows(order.begin(), order.begin() + long(nval));
+        std::vector<std::size_t> trows(order.begin() + long(nval), order.end());
+        std::sort(vrows.begin(), vrows.end());
+        std::sort(trows.begin(), trows.end());
+        val_frame = ml::take_rows(train_frame, vrows);
+        train_frame = ml::take_rows(train_frame, trows);
+    }
     auto pre = util::value_or_throw(ml::Preprocessor::fit(train_frame, spec));
     auto enc = util::value_or_throw(ml::TargetEncoder::fit(*train_frame.find(spec.data.target), spec.task, train_path));
-    Dataset all = load_dataset(train_path, pre, enc, csv, &train_frame);
+    Dataset train = load_dataset(train_path, pre, enc, csv, &train_frame);
+    std::optional<Dataset> val;
+    if (val_frame) val = load_dataset(train_path, pre, enc, csv, &*val_frame);
 
     std::optional<Dataset> test;
     std::string test_path;
@@ -154,27 +163,7 @@ int run_train(Context& ctx, const TrainOptions& opts) {
         test = load_dataset(test_path, pre, enc, tcsv, &frame);
     }
 
-    // Validation: a seeded share of the training rows, else the test set.
-    Dataset train = std::move(all);
-    std::optional<Dataset> val;
-    if (spec.data.validation_split > 0) {
-        std::vector<std::size_t> order(train.x.rows);
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::mt19937_64 rng(spec.train.seed);
-        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
-        auto nval = std::size_t(std::llround(spec.data.validation_split * double(order.size())));
-        if (nval == 0 || nval >= order.size())
-            throw util::CommandError(util::Error::usage(fmt::format(
-                "data.validation_split {} leaves {} validation rows of {}", spec.data.validation_split, nval, order.size())));
-        std::vector<std::size_t> vrows(order.begin(), order.begin() + long(nval));
-        std::vector<std::size_t> trows(order.begin() + long(nval), order.end());
-        std::sort(vrows.begin(), vrows.end());
-        std::sort(trows.begin(), trows.end());
-        val = take_rows(train, vrows);
-        train = take_rows(train, trows);
-    } else if (test) {
-        val = *test;
-    }
+    if (!val && test) val = *test;
     const auto& es = spec.train.early_stopping;
     if (es.enabled && es.monitor != "train_loss" && !val)
         throw util::CommandError(util::Error::usage(fmt::format(
@@ -234,7 +223,10 @@ int run_train(Context& ctx, const TrainOptions& opts) {
     std::signal(SIGINT, old_handler);
     if (sink.drawn) ctx.err() << "\r\x1b[K" << std::flush;
     if (rc != 0) {
-        if (g_interrupted) throw util::CommandError(util::Error{util::ErrorKind::usage, "interrupted; nothing written"});
+        if (g_interrupted) {
+            ctx.err() << "mlops: error: interrupted; nothing written\n";
+            return int(util::ExitCode::interrupted);
+        }
         throw util::CommandError(util::Error::usage(fmt::format("{}: training failed: {}", opts.spec, err)));
     }
 
@@ -274,7 +266,7 @@ int run_train(Context& ctx, const TrainOptions& opts) {
     auto data_entry = [&](const std::string& path, std::size_t rows) {
         return nlohmann::json{{"path", path}, {"oid", util::value_or_throw(util::sha256_file(user_path(ctx, path)))}, {"rows", rows}};
     };
-    manifest["data"]["train"] = data_entry(train_path, train_frame.rows);
+    manifest["data"]["train"] = data_entry(train_path, train_file_rows);
     manifest["data"]["test"] = test ? data_entry(test_path, test->x.rows) : nlohmann::json(nullptr);
     auto commit = code_commit(ctx);
     manifest["code"] = {{"commit", commit ? nlohmann::json(*commit) : nlohmann::json(nullptr)},

@@ -397,6 +397,29 @@ util::Result<Frame> CsvReader::next(std::size_t max_rows, const CsvOptions& opts
     return f;
 }
 
+Frame take_rows(const Frame& f, const std::vector<std::size_t>& rows) {
+    Frame out;
+    out.path = f.path;
+    out.rows = rows.size();
+    out.lines.reserve(rows.size());
+    for (std::size_t r : rows) out.lines.push_back(f.line_of(r));
+    out.first_line = rows.empty() ? f.first_line : out.lines.front();
+    for (const auto& c : f.columns) {
+        Column col;
+        col.name = c.name;
+        col.is_text = c.is_text;
+        if (c.is_text) {
+            col.texts.reserve(rows.size());
+            for (std::size_t r : rows) col.texts.push_back(c.texts[r]);
+        } else {
+            col.numbers.reserve(rows.size());
+            for (std::size_t r : rows) col.numbers.push_back(c.numbers[r]);
+        }
+        out.columns.push_back(std::move(col));
+    }
+    return out;
+}
+
 util::Result<Frame> read_csv(const std::string& path, const CsvOptions& opts) {
     auto reader = MLOPS_TRY(CsvReader::open(path));
     auto f = MLOPS_TRY(reader.next(0, opts));

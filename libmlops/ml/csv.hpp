@@ -62,6 +62,9 @@ struct CsvOptions {
     unsigned threads = 0;                  // 0 = one per core
 };
 
+// The given rows of a frame, in the given order (line numbers kept for error messages).
+Frame take_rows(const Frame& f, const std::vector<std::size_t>& rows);
+
 // True for the spellings of a missing value: "", NA, N/A, NaN, nan, null, None.
 bool is_missing_token(std::string_view field);
 

@@ -154,7 +154,13 @@ mlops predict reg2 cat_new.csv > reg_pred.csv
 assert_eq "$(wc -l < reg_pred.csv | tr -d ' ')" 3 "regression predictions"
 python3 -c "import csv,sys; v=float(list(csv.DictReader(open('reg_pred.csv')))[0]['prediction']); sys.exit(0 if abs(v-2.5)<0.4 else 1)" || fail "regression prediction for x=0.5,sun: $(cat reg_pred.csv)"
 mlops evaluate reg cat.csv --json | json_get 'j["r2"] > 0.9' | grep -q true || fail "regression r2"
-ok "categorical one-hot, unseen category error/ignore, regression with early stopping"
+printf 'x,weather\n,sun\n0.5,rain\n' > holes_new.csv
+expect_code 2 "holes_new.csv: line 2, column 'x': missing value" -- mlops predict reg holes_new.csv
+mlops train reg.yaml -o reg3 --set data.missing=drop -q
+mlops predict reg3 holes_new.csv > drop_pred.csv
+assert_eq "$(sed -n 2p drop_pred.csv)" "" "a row dropped for a missing value gets an empty prediction"
+python3 -c "import sys; v=float(open('drop_pred.csv').read().split()[1]); sys.exit(0 if abs(v-1.5)<0.4 else 1)" || fail "prediction after a dropped row: $(cat drop_pred.csv)"
+ok "categorical one-hot, unseen category error/ignore, regression with early stopping, missing: drop at predict"
 
 # --- as a pipeline stage ---------------------------------------------------------------------
 export PATH="$(dirname "$MLOPS"):$PATH"

@@ -114,3 +114,18 @@ TEST_CASE("ml.csv: number forms (fast path and fallback) parse as std::from_char
     s.write("h.csv", "a\n0x10\n");
     CHECK(ml::read_csv(s / "h.csv", {}).error().message.find("'0x10' is not a number") != std::string::npos);
 }
+
+TEST_CASE("ml.csv: take_rows keeps the rows' line numbers", "[ml]") {
+    test::Scratch s;
+    s.write("a.csv", "a,b\n1,x\n2,y\n3,z\n");
+    ml::CsvOptions o;
+    o.text_columns = {"b"};
+    auto f = ml::read_csv(s / "a.csv", o);
+    REQUIRE(f);
+    auto t = ml::take_rows(*f, {2, 0});
+    CHECK(t.rows == 2);
+    CHECK(t.columns[0].numbers[0] == 3);
+    CHECK(t.columns[1].texts[1] == "x");
+    CHECK(t.line_of(0) == 4);
+    CHECK(t.line_of(1) == 2);
+}
