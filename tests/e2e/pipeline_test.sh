@@ -141,6 +141,30 @@ rm -f started.a started.b a.out b.out
 mlops run --force -q -j 1 >/dev/null 2>&1 && fail "with -j 1 the stages cannot overlap, yet both succeeded"
 ok "-j 2 really runs independent stages at the same time"
 
+# Output on the terminal: each stage's lines prefixed with its name under -j 2, bare with -j 1; and in
+# the run's log either way.
+cat > mlops.yaml <<'YAML'
+stages:
+  a:
+    cmd: printf 'one\ntwo\n'; printf 'err\n' >&2; printf 'last without newline'
+  b:
+    cmd: echo from-b
+YAML
+run mlops run -j 2
+assert_eq "$RC" 0 "run -j 2 exit code"
+for line in "[a] one" "[a] two" "[a] err" "[a] last without newline" "[b] from-b"; do
+    grep -qxF "$line" <<<"$ERR" || fail "-j 2 output lacks '$line': $ERR"
+done
+run mlops run --force -j 1 a
+grep -qx 'one' <<<"$ERR" || fail "-j 1 output lacks the bare line: $ERR"
+grep -q '^\[a\]' <<<"$ERR" && fail "-j 1 output has a prefix: $ERR"
+id=$(mlops --json runs list --stage a -n 1 | json_get 'j["runs"][0]["run_id"]')
+assert_eq "$(mlops runs show "$id" --log | tail -n 4)" "one
+two
+err
+last without newline" "the run's log"
+ok "stage output: prefixed under -j 2, bare under -j 1, all of it in the log"
+
 # Ctrl-C: children stopped, nothing half-recorded, the next run works.
 rm -f started.a started.b
 cat > mlops.yaml <<'YAML'
