@@ -11,6 +11,10 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 MLOPS="${MLOPS:-$root/build/apps/mlops/mlops}"
+# The commit the figures are for: HEAD of this checkout unless the binary was built elsewhere.
+BENCH_COMMIT="${BENCH_COMMIT:-$(git -C "$root" rev-parse --short HEAD)}"
+# BENCH_NOTE: a paragraph added to the section (e.g. the spread over several runs on a loaded machine).
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
 work="$here/work/pipeline"
 rm -rf "$work" && mkdir -p "$work"
@@ -45,7 +49,7 @@ cd ..
 mkdir overhead && cd overhead && git init -q && "$MLOPS" init -q
 { echo "stages:"; for i in $(seq 1 200); do printf '  t%d:\n    cmd: "true"\n' "$i"; done; } > mlops.yaml
 { printf 'all:'; for i in $(seq 1 200); do printf ' t%d' "$i"; done; echo; for i in $(seq 1 200); do printf 't%d:\n\ttrue\n' "$i"; done; echo ".PHONY: all $(seq -f 't%g' 1 200 | tr '\n' ' ')"; } > Makefile
-hyperfine --warmup 1 --runs 5 --export-json ../overhead.json \
+hyperfine --warmup 1 --runs 10 --export-json ../overhead.json \
   "$MLOPS run -q --force" "make -s -B -j1 all" "for i in \$(seq 200); do sh -c true; done" >/dev/null
 cd ..
 
@@ -55,8 +59,12 @@ printf 'stages:\n  a:\n    cmd: sleep 1\n  b:\n    cmd: sleep 1\n' > mlops.yaml
 hyperfine --warmup 0 --runs 3 --export-json ../parallel.json "$MLOPS run -q --force -j 2" "$MLOPS run -q --force -j 1" >/dev/null
 cd ..
 
-python3 - "$root/docs/benchmarks.md" <<'PY'
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+BENCH_NOTE="${BENCH_NOTE:-}" python3 - "$root/docs/benchmarks.md" "$BENCH_COMMIT" "$load_before" "$load_after" <<'PY'
 import json, os, platform, subprocess, sys, datetime
+commit, load_before, load_after = sys.argv[2], sys.argv[3], sys.argv[4]
+note = os.environ.get("BENCH_NOTE", "").strip()
+note = "\n" + note + "\n" if note else ""
 def med(path, i):
     r = json.load(open(path))["results"][i]
     return r["median"]
@@ -69,9 +77,10 @@ ok = lambda b: "PASS" if b else "MISS"
 section = f"""<!-- bench:pipeline:start -->
 ## Pipelines (issue 4): `bench/pipeline.sh`
 
-Run {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), Linux {platform.release()}; hyperfine medians,
-all in one run. The machine is shared and noisy: compare ratios within the table. DVC is not packaged
-for Debian 12 and PyPI is not reachable here, so GNU make is the peer.
+Run {datetime.date.today()} at commit {commit} on {os.cpu_count()} cores ({cpu}), Linux {platform.release()};
+hyperfine medians, all in one run. Load average (1/5/15 min) {load_before} before, {load_after} after:
+the machine is shared and noisy, so compare ratios within the table. DVC is not packaged for Debian 12
+and PyPI is not reachable here, so GNU make is the peer.
 
 | figure | mlops | peer | target | verdict |
 |---|---|---|---|---|
@@ -80,10 +89,11 @@ for Debian 12 and PyPI is not reachable here, so GNU make is the peer.
 | scheduling overhead per stage (above, minus `sh -c true`) | {per_stage:.2f} ms | make: {(ov_make-ov_sh)/200*1000:.2f} ms | < 5 ms | {ok(per_stage < 5)} |
 | two independent 1 s stages, -j 2 | {par2:.2f} s | -j 1: {par1:.2f} s | ≈ 1 s | {ok(par2 < 1.3)} |
 
-Per stage, a run spawns `sh -c CMD`, captures its output, stores the log and outputs as objects
-(one syncfs pair per stage), writes the run record and its index row; mlops.lock is written once at the
-end of the run.
-<!-- bench:pipeline:end -->"""
+Per stage, a run starts `sh -c CMD` with posix_spawn (its output written by the child straight into a
+log file), stores the log and outputs as objects, writes the run record and its index row; objects and
+rows are made durable together about once a second (one syncfs pair per flush), the code commit is
+looked up once per run, and mlops.lock is written once at the end.
+{note}<!-- bench:pipeline:end -->"""
 path = sys.argv[1]
 text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
 s, e = "<!-- bench:pipeline:start -->", "<!-- bench:pipeline:end -->"
