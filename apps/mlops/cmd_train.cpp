@@ -40,16 +40,9 @@ struct Dataset {
     std::vector<double> truth; // for metrics (class index, value in target units)
 };
 
+// The model's inputs and targets for a frame (already checked against the signature).
 Dataset load_dataset(const std::string& path, const ml::Preprocessor& pre, const ml::TargetEncoder& enc,
-                     const ml::CsvOptions& opts, const ml::Frame* already) {
-    ml::Frame owned;
-    if (!already) {
-        auto reader = util::value_or_throw(ml::CsvReader::open(path));
-        util::check(pre.check_columns(reader.header(), path));
-        owned = util::value_or_throw(ml::read_csv(path, opts));
-        already = &owned;
-    }
-    const ml::Frame& f = *already;
+                     const ml::Frame& f) {
     if (!f.find(enc.target_name))
         throw util::CommandError(util::Error::usage(fmt::format("{}: no target column '{}'", path, enc.target_name)));
     Dataset d;
@@ -145,9 +138,9 @@ int run_train(Context& ctx, const TrainOptions& opts) {
     }
     auto pre = util::value_or_throw(ml::Preprocessor::fit(train_frame, spec));
     auto enc = util::value_or_throw(ml::TargetEncoder::fit(*train_frame.find(spec.data.target), spec.task, train_path));
-    Dataset train = load_dataset(train_path, pre, enc, csv, &train_frame);
+    Dataset train = load_dataset(train_path, pre, enc, train_frame);
     std::optional<Dataset> val;
-    if (val_frame) val = load_dataset(train_path, pre, enc, csv, &*val_frame);
+    if (val_frame) val = load_dataset(train_path, pre, enc, *val_frame);
 
     std::optional<Dataset> test;
     std::string test_path;
@@ -160,7 +153,7 @@ int run_train(Context& ctx, const TrainOptions& opts) {
         util::check(pre.check_columns(reader.header(), test_path));
         auto frame = util::value_or_throw(ml::read_csv(user_path(ctx, test_path), tcsv));
         frame.path = test_path;
-        test = load_dataset(test_path, pre, enc, tcsv, &frame);
+        test = load_dataset(test_path, pre, enc, frame);
     }
 
     if (!val && test) val = *test;
