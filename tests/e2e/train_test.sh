@@ -81,6 +81,23 @@ print("independent: accuracy %.4f log_loss %.4f auc %.4f" % (acc, ll, auc))
 PY
 ok "evaluate = independent computation over predict's output (accuracy, log loss, AUC, confusion, P/R)"
 
+# --- --json shapes: keys and types against tests/e2e/golden/{train,evaluate,predict}.json -------
+# (values are floats that depend on the CPU's kernels, so numbers become "<number>", oids "<oid>")
+json_shape() {
+    python3 -c 'import json, re, sys
+def f(v):
+    if isinstance(v, bool) or v is None: return v
+    if isinstance(v, (int, float)): return "<number>"
+    if isinstance(v, str) and re.fullmatch("[0-9a-f]{64}", v): return "<oid>"
+    if isinstance(v, list): return [f(x) for x in v]
+    if isinstance(v, dict): return {k: f(x) for k, x in v.items()}
+    return v
+print(json.dumps(f(json.load(sys.stdin)), indent=2, sort_keys=True))'
+}
+GOLDEN_FILTER=json_shape check_golden train mlops train model.yaml -o m4 --json
+GOLDEN_FILTER=json_shape check_golden evaluate mlops evaluate m1 data/test.csv --min accuracy=0.5 --json
+GOLDEN_FILTER=json_shape check_golden predict mlops predict m1 data/test.csv -o p4.csv --json
+
 # --- gates -----------------------------------------------------------------------------------
 expect_code 0 "" -- mlops evaluate m1 data/test.csv --min accuracy=0.5 -q
 expect_code 1 "gate failed: accuracy .* < 1.01" -- mlops evaluate m1 data/test.csv --min accuracy=1.01
