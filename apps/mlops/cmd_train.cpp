@@ -107,6 +107,7 @@ int run_train(Context& ctx, const TrainOptions& opts) {
     std::string shown_out = opts.out.empty() ? stem : opts.out;
     if (util::normalize_path(out_dir) == util::normalize_path(user_path(ctx, opts.spec)))
         throw util::CommandError(util::Error::usage("-o names the spec file itself"));
+    util::check(ml::check_bundle_destination(out_dir));
 
     // Read the training data: categorical features and class targets stay text.
     ml::CsvOptions csv;

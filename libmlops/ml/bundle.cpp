@@ -37,12 +37,26 @@ void remove_tree(const std::string& dir) {
     std::filesystem::remove_all(dir, ec);
 }
 
+util::Status check_bundle_destination(const std::string& dest) {
+    auto st = MLOPS_TRY(util::stat_path(dest));
+    if (!st) return {};
+    if (!st->is_dir)
+        return util::fail(util::Error::usage(fmt::format("{}: exists and is not a model bundle folder", dest)));
+    // Only a bundle (or an empty folder) is replaced: `-o data` must never delete the user's data.
+    std::error_code ec;
+    if (std::filesystem::is_empty(dest, ec)) return {};
+    auto manifest = util::read_file(util::join_path(dest, k_manifest_file));
+    if (manifest && manifest->find(std::string("\"format\": \"") + k_bundle_format + "\"") != std::string::npos)
+        return {};
+    return util::fail(util::Error::usage(
+        fmt::format("{}: exists and is not a model bundle; not replacing it (choose another -o or remove it)", dest)));
+}
+
 util::Status publish_bundle(const std::string& tmp, const std::string& dest) {
+    MLOPS_TRYV(check_bundle_destination(dest));
     auto st = MLOPS_TRY(util::stat_path(dest));
     std::string aside;
     if (st) {
-        if (!st->is_dir)
-            return util::fail(util::Error::usage(fmt::format("{}: exists and is not a model bundle folder", dest)));
         aside = util::temp_name_in(util::parent_path(dest).empty() ? "." : util::parent_path(dest));
         if (::rename(dest.c_str(), aside.c_str()) != 0) return util::fail(util::Error::from_errno(dest, errno));
     }

@@ -24,6 +24,8 @@ constexpr const char* k_metrics_file = "metrics.json";
 util::Result<std::string> make_bundle_temp(const std::string& dest);
 // Records the SHA-256 and size of each file of `files` (inside `dir`) under manifest["files"].
 util::Status hash_bundle_files(const std::string& dir, const std::vector<std::string>& files, nlohmann::json& manifest);
+// Fails unless `dest` is absent, an empty folder or a model bundle (which train may replace).
+util::Status check_bundle_destination(const std::string& dest);
 // Renames `tmp` to `dest`; an existing bundle at `dest` is replaced (moved aside, then removed).
 util::Status publish_bundle(const std::string& tmp, const std::string& dest);
 // Removes a folder tree (the temporary bundle after a failure).

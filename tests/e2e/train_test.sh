@@ -140,6 +140,8 @@ expect_code 3 "tampered/history.csv: does not match the manifest" -- mlops evalu
 expect_code 3 "tampered/history.csv: does not match the manifest" -- mlops predict tampered data/test.csv
 cp m1/history.csv tampered/history.csv; rm tampered/model.pt
 expect_code 3 "tampered/model.pt: missing from the bundle" -- mlops predict tampered data/test.csv
+expect_code 2 "data: exists and is not a model bundle; not replacing it" -- mlops train model.yaml -o data
+[ -s data/train.csv ] || fail "train -o data touched the data folder"
 ok "bad input: non-numeric, missing columns, empty, header-only, missing values, typo, bad --set, signature, tampered bundle"
 
 # --- categories and regression (synthetic) -----------------------------------------------------
