@@ -63,7 +63,7 @@ Runner register_add(CLI::App& app) {
     auto* cmd = app.add_subcommand("add", "Track files or folders: store their content, write PATH.mlops pointer files");
     cmd->add_option("paths", opts->paths, "Files or folders to track")->required()->type_name("PATH...");
     cmd->add_flag("--git-add", opts->git_add, "Stage the pointer files and .gitignore with git");
-    cmd->add_option("-j,--jobs", opts->jobs, "Threads for hashing (default: one per core)");
+    cmd->add_option("-j,--jobs", opts->jobs, "Threads for hashing and storing (default: four per core)");
     return [opts](Context& ctx) { return run_add(ctx, *opts); };
 }
 

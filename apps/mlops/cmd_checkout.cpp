@@ -41,7 +41,7 @@ Runner register_checkout(CLI::App& app) {
     auto* cmd = app.add_subcommand("checkout", "Restore tracked data to what the pointer files name");
     cmd->add_option("paths", opts->paths, "Tracked paths (default: all)")->type_name("PATH...");
     cmd->add_flag("-f,--force", opts->force, "Overwrite local changes that are not in the store");
-    cmd->add_option("-j,--jobs", opts->jobs, "Threads (default: one per core)");
+    cmd->add_option("-j,--jobs", opts->jobs, "Threads (default: four per core)");
     return [opts](Context& ctx) { return run_checkout(ctx, *opts); };
 }
 

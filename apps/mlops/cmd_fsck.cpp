@@ -38,7 +38,7 @@ Runner register_fsck(CLI::App& app) {
     auto opts = std::make_shared<FsckOptions>();
     auto* cmd = app.add_subcommand("fsck", "Re-hash every object; report corrupt and missing ones (exit 3)");
     cmd->add_flag("--rebuild-index", opts->rebuild_index, "Recreate the SQLite index from the pointer files first");
-    cmd->add_option("-j,--jobs", opts->jobs, "Threads (default: one per core)");
+    cmd->add_option("-j,--jobs", opts->jobs, "Threads (default: four per core)");
     return [opts](Context& ctx) { return run_fsck(ctx, *opts); };
 }
 

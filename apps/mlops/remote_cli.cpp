@@ -33,7 +33,7 @@ void add_transfer_options(CLI::App* cmd, TransferCliOptions& o) {
     cmd->add_option("paths", o.paths, "Tracked paths, or folders inside a tracked folder (default: everything tracked)")
         ->type_name("PATH...");
     cmd->add_option("-r,--remote", o.remote, "Remote name (default: core.remote, or the only remote)")->type_name("NAME");
-    cmd->add_option("-j,--jobs", o.jobs, "Parallel transfers (default: the remote's `jobs`, else 8 for S3, one per core for a folder)");
+    cmd->add_option("-j,--jobs", o.jobs, "Parallel transfers (default: the remote's `jobs`, else 8 for S3, four per core for a folder)");
 }
 
 namespace {

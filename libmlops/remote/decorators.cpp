@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <functional>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <mlops/util/fs.hpp>
 #include <mlops/util/progress.hpp>
 #include <mlops/util/strings.hpp>
 
@@ -230,43 +232,37 @@ Result<bool> FaultyBackend::exists(const std::string& key) {
     return m_inner->exists(key);
 }
 
+namespace {
+// Replaces `dest` by a damaged copy of itself. Never in place: the inner backend may have handed
+// over a hardlink to its own object (a folder remote), which a fault in transit cannot touch.
+void damage(const std::string& dest, const std::function<void(std::string&)>& how) {
+    auto content = util::read_file(dest);
+    if (!content) return;
+    how(*content);
+    (void)util::write_file_atomic(dest, *content, util::Durability::none);
+}
+} // namespace
+
 Result<GetInfo> FaultyBackend::get(const std::string& key, const std::string& dest) {
     auto injected = maybe_fail("get", key);
     if (!injected) {
         if (!m_plan.drop_mid_body) return fail(std::move(injected).error());
         // The connection dropped halfway: a partial file and a transient error.
-        if (m_inner->get(key, dest)) {
-            struct stat st;
-            if (::stat(dest.c_str(), &st) == 0) (void)::truncate(dest.c_str(), st.st_size / 2);
-        }
+        if (m_inner->get(key, dest)) damage(dest, [](std::string& c) { c.resize(c.size() / 2); });
         return fail(std::move(injected).error());
     }
     auto info = MLOPS_TRY(m_inner->get(key, dest));
-    struct stat st;
-    if (::stat(dest.c_str(), &st) != 0) return info;
     if (m_plan.corrupt == Corruption::none) return info;
     std::uint64_t k = ++m_corrupted;
     if (m_plan.corrupt_count && k > m_plan.corrupt_count) return info;
     info.sha256.clear(); // what the inner backend hashed is not what the file now holds
     if (m_plan.corrupt == Corruption::truncate) {
-        (void)::truncate(dest.c_str(), st.st_size > 0 ? st.st_size - 1 : 0);
-    } else if (st.st_size > 0) {
-        int fd = ::open(dest.c_str(), O_RDWR | O_CLOEXEC);
-        if (fd >= 0) {
-            char c;
-            off_t at = st.st_size / 2;
-            if (::pread(fd, &c, 1, at) == 1) {
-                c = char(c ^ 0x01);
-                (void)::pwrite(fd, &c, 1, at);
-            }
-            ::close(fd);
-        }
+        damage(dest, [](std::string& c) { c.resize(c.empty() ? 0 : c.size() - 1); });
     } else {
-        int fd = ::open(dest.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-        if (fd >= 0) {
-            (void)::write(fd, "x", 1);
-            ::close(fd);
-        }
+        damage(dest, [](std::string& c) {
+            if (c.empty()) c = "x";
+            else c[c.size() / 2] = char(c[c.size() / 2] ^ 0x01);
+        });
     }
     return info;
 }

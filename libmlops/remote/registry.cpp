@@ -20,8 +20,9 @@ std::string env(const char* name) {
 }
 
 Result<std::unique_ptr<Backend>> make_local(const RemoteConfig& rc, const OpenOptions& opts, unsigned) {
+    LinkOnGet link = !rc.settings.contains("hardlinks") || parse_bool(rc.get("hardlinks")) ? LinkOnGet::yes : LinkOnGet::no;
     return std::unique_ptr<Backend>(std::make_unique<LocalBackend>(
-        local_root(rc, opts.repo_root), opts.access == Access::write ? CreateRoot::yes : CreateRoot::no));
+        local_root(rc, opts.repo_root), opts.access == Access::write ? CreateRoot::yes : CreateRoot::no, link));
 }
 
 Result<std::unique_ptr<Backend>> make_s3(const RemoteConfig& rc, const OpenOptions&, unsigned jobs) {
@@ -74,7 +75,7 @@ Result<OpenedRemote> open_remote(const RemoteConfig& rc, const OpenOptions& opts
     if (!entry) return fail(util::Error::usage(fmt::format("remote '{}': no backend for this URL", rc.name)));
     unsigned jobs = opts.jobs;
     if (jobs == 0 && rc.settings.contains("jobs")) jobs = unsigned(std::stoul(rc.get("jobs")));
-    if (jobs == 0) jobs = entry->default_jobs ? entry->default_jobs : util::default_jobs();
+    if (jobs == 0) jobs = entry->default_jobs ? entry->default_jobs : util::io_jobs();
 
     auto raw = entry->make(rc, opts, jobs);
     if (!raw) {

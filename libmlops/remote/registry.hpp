@@ -33,7 +33,7 @@ using Factory = Result<std::unique_ptr<Backend>> (*)(const RemoteConfig&, const 
 struct SchemeEntry {
     Scheme scheme;
     const char* name;
-    unsigned default_jobs; // 0: one per core
+    unsigned default_jobs; // 0: util::io_jobs() (four per core)
     Factory make;
 };
 std::span<const SchemeEntry> schemes();

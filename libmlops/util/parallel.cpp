@@ -1,5 +1,6 @@
 #include <mlops/util/parallel.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -11,6 +12,10 @@ namespace mlops::util {
 unsigned default_jobs() {
     unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 1 : n;
+}
+
+unsigned io_jobs() {
+    return std::min(64u, 4 * default_jobs());
 }
 
 Status parallel_for(std::size_t n, unsigned jobs, const std::function<Status(std::size_t)>& fn) {

@@ -12,6 +12,7 @@
 #include <mlops/index/index.hpp>
 #include <mlops/store/object_store.hpp>
 #include <mlops/util/error.hpp>
+#include <mlops/util/parallel.hpp>
 #include <mlops/util/fs.hpp>
 
 namespace mlops::workspace {
@@ -46,7 +47,9 @@ class Repository {
     // Nullopt for a repository made with --no-git.
     Result<gitrepo::GitRepo*> git();
     bool has_git() const { return m_has_git; }
-    unsigned jobs() const { return m_jobs; }
+    // Threads for the loops over files (stat, hash and store, check out, fsck): `-j`, else
+    // util::io_jobs().
+    unsigned jobs() const { return m_jobs ? m_jobs : util::io_jobs(); }
     void set_jobs(unsigned j) { m_jobs = j; }
 
     // Shared for commands that add objects, exclusive for gc: gc never deletes an object that a
