@@ -201,4 +201,14 @@ run mlops run
 mlops train model.yaml -o m1 -q   # over an existing bundle: replaced
 assert_eq "$(sha256 m1/manifest.json)" "$oid1" "retrained over an existing bundle"
 ok "train as a pipeline stage (bundle as outs, metrics file as metrics)"
+
+# --- predict streams in chunks; the manifest names the code commit -------------------------------
+mlops predict m1 data/test.csv --chunk-rows 7 > chunked.csv
+mlops predict m1 data/test.csv > whole.csv
+cmp -s chunked.csv whole.csv || fail "predictions differ between chunks of 7 rows and one chunk"
+git add model.yaml && git commit -qm "the spec"
+mlops train model.yaml -o m5 -q
+assert_eq "$(json_get 'j["code"]["commit"]' < m5/manifest.json)" "$(git rev-parse HEAD)" "code commit in the manifest"
+cmp -s m1/model.pt m5/model.pt || fail "a commit changed model.pt"
+ok "predict in chunks of 7 rows = one chunk; the manifest records the git commit"
 finish
