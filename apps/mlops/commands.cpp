@@ -28,9 +28,9 @@ void index_warning(const std::string& m) {
 const char* const k_exit_code_help = R"(Exit codes:
   0    success
   1    the checked condition is false (status, diff, params diff, metrics diff --exit-code
-       found changes; config key unset)
+       found changes; config key unset; evaluate --min/--max missed)
   2    usage error or bad input (bad path, bad pointer file, not a repository)
-  3    integrity error: a corrupt or missing object
+  3    integrity error: a corrupt or missing object, a model bundle unlike its manifest
   4    a lock is held by another mlops process
   5    a remote failed
   6    the operating system refused (disk full, permission denied)
