@@ -181,7 +181,7 @@ Status Index::migrate() {
         return fail(Error::usage(fmt::format(
             "index {} has schema version {}, newer than this mlops understands ({}); upgrade mlops",
             m_path, version, k_schema_version)));
-    if (version == k_schema_version && app == k_application_id) return {};
+    if (version == k_schema_version && app == k_application_id) return check_schema();
     MLOPS_TRYV(begin_immediate());
     // Re-read under the write lock: another process may have migrated meanwhile.
     version = MLOPS_TRY(read_int("PRAGMA user_version"));
@@ -198,7 +198,30 @@ Status Index::migrate() {
         rollback();
         return st;
     }
-    return commit();
+    MLOPS_TRYV(commit());
+    return check_schema();
+}
+
+Status Index::check_schema() {
+    // The version says which tables there are; a file whose tables lack a column (made by a
+    // development build that shared the version number, or edited by hand) is treated as damaged,
+    // moved aside and rebuilt, like any other cache.
+    static constexpr const char* k_probes[] = {
+        "SELECT path, data FROM stat_cache LIMIT 0",
+        "SELECT path, oid, kind, size, files FROM artifacts LIMIT 0",
+        "SELECT run_id, oid, stage, pipeline, status, started_ns, ended_ns, fingerprint, git_commit FROM runs LIMIT 0",
+        "SELECT fingerprint, run_id FROM run_cache LIMIT 0",
+    };
+    for (const char* sql : k_probes) {
+        sqlite3_stmt* s = nullptr;
+        int rc = sqlite3_prepare_v2(m_db, sql, -1, &s, nullptr);
+        sqlite3_finalize(s);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            return fail(Error::lock(fmt::format("the index {} is busy: {}", m_path, sqlite3_errmsg(m_db))));
+        if (rc != SQLITE_OK)
+            return fail(Error::integrity(fmt::format("schema does not match version {}: {}", k_schema_version, sqlite3_errmsg(m_db))));
+    }
+    return {};
 }
 
 Status Index::begin_immediate() { return exec("BEGIN IMMEDIATE"); }

@@ -101,6 +101,7 @@ class Index {
   private:
     Index(sqlite3* db, std::string path) : m_db(db), m_path(std::move(path)) {}
     Status exec(const char* sql);
+    Status check_schema();
     Status migrate();
     Result<Stmt> prepare(const char* sql);
     sqlite3* m_db;

@@ -1,5 +1,6 @@
 #include <mlops/workspace/materialize.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -18,16 +19,25 @@ using util::fail;
 namespace {
 
 mode_t file_mode(store::EntryMode m) {
-    mode_t mask = ::umask(0);
-    ::umask(mask);
+    // Read once: umask() can only be read by setting it, which races with other threads.
+    static const mode_t mask = [] {
+        mode_t m = ::umask(0);
+        ::umask(m);
+        return m;
+    }();
     return (m == store::EntryMode::executable ? 0777 : 0666) & ~mask;
 }
+
+// Set once FICLONE has said the filesystem cannot clone (ext4, tmpfs, another filesystem than the
+// store's): the work tree is one filesystem, so the answer holds for every later file, and asking
+// again would cost a verification pass and a temporary file per file.
+std::atomic<bool> g_reflink_unsupported{false};
 
 Status verify_object(Repository& repo, const std::string& oid) {
     return repo.objects().stream(oid, [](const char*, std::size_t) { return Status{}; });
 }
 
-Status publish(const std::string& tmp, const std::string& dest) {
+Status publish(const std::string& tmp, const std::string& dest, bool may_be_same_file = false) {
     if (::rename(tmp.c_str(), dest.c_str()) != 0) {
         int e = errno;
         ::unlink(tmp.c_str());
@@ -35,7 +45,7 @@ Status publish(const std::string& tmp, const std::string& dest) {
     }
     // When both names are hard links to the same file (re-adding with cache.type hardlink),
     // rename() succeeds without doing anything (POSIX) and the temporary name would stay behind.
-    ::unlink(tmp.c_str());
+    if (may_be_same_file) ::unlink(tmp.c_str());
     return {};
 }
 
@@ -46,6 +56,7 @@ Result<bool> try_reflink(Repository& repo, const std::string& oid, const std::st
     if (fd < 0) return fail(Error::from_errno(fmt::format("cannot create {}", tmp), errno));
     util::UniqueFd dst(fd);
     if (::ioctl(dst.get(), FICLONE, src.get()) != 0) {
+        if (errno == EOPNOTSUPP || errno == ENOTTY || errno == EXDEV || errno == EINVAL) g_reflink_unsupported = true;
         dst.reset();
         ::unlink(tmp.c_str());
         return false;
@@ -83,6 +94,7 @@ Status materialize_file(Repository& repo, const std::string& oid, store::EntryMo
     for (LinkType link : links) {
         switch (link) {
         case LinkType::reflink: {
+            if (g_reflink_unsupported.load(std::memory_order_relaxed)) continue;
             MLOPS_TRYV(verify_object(repo, oid));
             if (MLOPS_TRY(try_reflink(repo, oid, tmp, fmode))) return publish(tmp, dest_abs);
             continue;
@@ -96,7 +108,7 @@ Status materialize_file(Repository& repo, const std::string& oid, store::EntryMo
                 if (errno == EXDEV || errno == EMLINK || errno == EPERM) continue;
                 return fail(Error::from_errno(fmt::format("cannot link {}", dest_abs), errno));
             }
-            return publish(tmp, dest_abs);
+            return publish(tmp, dest_abs, /*may_be_same_file=*/true);
         case LinkType::symlink:
             MLOPS_TRYV(verify_object(repo, oid));
             if (::symlink(repo.objects().path_of(oid).c_str(), tmp.c_str()) != 0)

@@ -84,3 +84,19 @@ TEST_CASE("a newer schema is refused, not clobbered", "[index]") {
     REQUIRE_FALSE(again);
     CHECK(again.error().message.find("newer") != std::string::npos);
 }
+
+TEST_CASE("an index whose tables do not match its version is moved aside and rebuilt", "[index]") {
+    test::Scratch s;
+    {
+        // What an early development build left: the current version number, an older stat_cache.
+        auto idx = index::Index::open(s / "index.db").value();
+        REQUIRE(sqlite3_exec(idx->handle(),
+                             "DROP TABLE stat_cache; CREATE TABLE stat_cache (path TEXT PRIMARY KEY, oid TEXT)",
+                             nullptr, nullptr, nullptr) == SQLITE_OK);
+    }
+    auto idx = index::Index::open(s / "index.db");
+    REQUIRE(idx);
+    CHECK(s.sh("ls index.db.corrupt-* >/dev/null 2>&1") == 0);
+    REQUIRE((*idx)->store_stat_set("data", {{"a", 1, 2, 3, 4, std::string(64, 'a'), 5}}));
+    CHECK((*idx)->load_stat_set("data").value().size() == 1);
+}
