@@ -126,9 +126,16 @@ SCR=$WORK/scratch
 RES=$WORK/results.tsv
 : >"$RES"
 
-# Fresh scratch folder, nothing dirty in the page cache.
+# Fresh scratch folder, nothing dirty in the page cache. Old scratch folders are moved aside, not
+# deleted, until the end: ext4 without a journal (this machine's) skips inodes freed in the last
+# 60 s when it allocates new ones, so creating 50,000 files right after deleting 50,000 costs
+# several times more than on a quiet filesystem, and whichever contender came after a deletion lost.
+TRASH=$WORK/trash
 reset_scratch() {
-    rm -rf "$SCR"
+    if [ -d "$SCR" ]; then
+        mkdir -p "$TRASH"
+        mv "$SCR" "$TRASH/$(date +%s%N)"
+    fi
     sync
     mkdir -p "$SCR"
 }
@@ -299,7 +306,7 @@ sync
 # ---------------------------------------------------------------- 5: LibTorch boundary
 if ldd "$MLOPS" | grep -Eqi 'libtorch|libc10'; then TORCH=yes; else TORCH=no; fi
 say "mlops links libtorch/libc10: $TORCH"
-rm -rf "$SCR"
+rm -rf "$SCR" "$TRASH"
 
 # ---------------------------------------------------------------- report
 END_NS=$(date +%s%N)
@@ -369,8 +376,8 @@ targets = [
     ("mlops add ≥ 5 × faster than git-annex", f"{med('git-annex-add') / m_add:.1f} × faster", verdict(med("git-annex-add") >= 5 * m_add)),
 ]
 ms, gs = hf["mlops-status"]["median"], hf["git-status"]["median"]
-targets.append(("mlops status vs git status (no target; recorded)",
-                f"{ms / gs:.2f} × git status ({fmt_s(ms)} vs {fmt_s(gs)})", "—"))
+targets.append(("mlops status (dataset, unchanged) no slower than git status",
+                f"{ms / gs:.2f} × git status ({fmt_s(ms)} vs {fmt_s(gs)})", verdict(ms <= gs)))
 for label, what in (("mlops-version", "mlops --version < 10 ms"), ("mlops-status-small", "mlops status (small repo) < 10 ms")):
     m = hf[label]["median"]
     targets.append((what, fmt_s(m), verdict(m < 0.010)))
