@@ -26,6 +26,20 @@ void set_error(char* err, std::size_t size, const std::string& msg) {
     std::snprintf(err, size, "%s", line.c_str());
 }
 
+// Runs `body` (0 on success, 1 with `err` set on failure); an exception from LibTorch or the
+// standard library becomes a one-line message in `err` and 1: nothing is thrown across the C table.
+template <class F>
+int guarded(char* err, std::size_t err_size, const std::string& torch_prefix, const std::string& std_prefix, F&& body) {
+    try {
+        return body();
+    } catch (const c10::Error& e) {
+        set_error(err, err_size, torch_prefix + e.what_without_backtrace());
+    } catch (const std::exception& e) {
+        set_error(err, err_size, std_prefix + e.what());
+    }
+    return 1;
+}
+
 std::string fmt_double(double v) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.17g", v);
@@ -186,7 +200,7 @@ Scores evaluate(const Net& net, const torch::Tensor& x, const torch::Tensor& y, 
 int train(const MlopsTrainConfig* cfg, MlopsMatrix xm, const float* y, MlopsMatrix xvm, const float* yv,
           std::int64_t n_outputs, int (*on_epoch)(void*, const MlopsEpoch*), void* user, const char* model_path,
           MlopsTrainResult* result, char* err, std::size_t err_size) {
-    try {
+    return guarded(err, err_size, "LibTorch: ", "", [&]() -> int {
         at::set_num_threads(cfg->threads);
         at::globalContext().setDeterministicAlgorithms(true, false);
         torch::manual_seed(cfg->seed);
@@ -289,31 +303,21 @@ int train(const MlopsTrainConfig* cfg, MlopsMatrix xm, const float* y, MlopsMatr
         result->best_epoch = best_epoch;
         result->stopped_early = stopped ? 1 : 0;
         return 0;
-    } catch (const c10::Error& e) {
-        set_error(err, err_size, std::string("LibTorch: ") + e.what_without_backtrace());
-    } catch (const std::exception& e) {
-        set_error(err, err_size, e.what());
-    }
-    return 1;
+    });
 }
 
 int open_model(const char* model_path, int threads, void** handle, char* err, std::size_t err_size) {
-    try {
+    return guarded(err, err_size, std::string(model_path) + ": not a TorchScript module: ", std::string(model_path) + ": ", [&]() -> int {
         if (threads > 0) at::set_num_threads(threads);
         auto m = std::make_unique<torch::jit::Module>(torch::jit::load(model_path));
         m->eval();
         *handle = m.release();
         return 0;
-    } catch (const c10::Error& e) {
-        set_error(err, err_size, std::string(model_path) + ": not a TorchScript module: " + e.what_without_backtrace());
-    } catch (const std::exception& e) {
-        set_error(err, err_size, std::string(model_path) + ": " + e.what());
-    }
-    return 1;
+    });
 }
 
 int forward(void* handle, MlopsMatrix x, float* out, std::int64_t out_cols, char* err, std::size_t err_size) {
-    try {
+    return guarded(err, err_size, "LibTorch: ", "", [&]() -> int {
         auto* m = static_cast<torch::jit::Module*>(handle);
         torch::InferenceMode guard;
         auto y = m->forward({as_tensor(x)}).toTensor().contiguous().to(torch::kFloat32);
@@ -325,12 +329,7 @@ int forward(void* handle, MlopsMatrix x, float* out, std::int64_t out_cols, char
         }
         std::memcpy(out, y.data_ptr<float>(), sizeof(float) * std::size_t(x.rows * out_cols));
         return 0;
-    } catch (const c10::Error& e) {
-        set_error(err, err_size, std::string("LibTorch: ") + e.what_without_backtrace());
-    } catch (const std::exception& e) {
-        set_error(err, err_size, e.what());
-    }
-    return 1;
+    });
 }
 
 void close_model(void* handle) { delete static_cast<torch::jit::Module*>(handle); }
