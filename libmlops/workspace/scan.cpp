@@ -233,15 +233,21 @@ Result<Snapshot> snapshot(Repository& repo, const std::string& rel, const ScanOp
         if (!entries[i].st.is_symlink) snap.hashed_bytes += entries[i].st.size;
     }
     snap.hashed_files = todo.size();
-    // The new stat cache of this path, rewritten only when something was hashed or went away.
-    index::StatSet fresh;
-    fresh.reserve(entries.size());
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (entries[i].st.is_symlink || store_linked[i]) continue;
-        const auto& st = entries[i].st;
-        fresh.push_back({entries[i].rel, st.inode, st.size, st.mtime_ns, st.ctime_ns, oids[i], cached_at[i]});
+    // The new stat cache of this path, made (and later rewritten) only when something was hashed or
+    // went away (copying 50,000 unchanged rows was ~15% of the user time of a no-change status).
+    std::size_t cacheable = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        if (!entries[i].st.is_symlink && !store_linked[i]) ++cacheable;
+    if (snap.hashed_files > 0 || cacheable != cache.size()) {
+        index::StatSet fresh;
+        fresh.reserve(cacheable);
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            if (entries[i].st.is_symlink || store_linked[i]) continue;
+            const auto& st = entries[i].st;
+            fresh.push_back({entries[i].rel, st.inode, st.size, st.mtime_ns, st.ctime_ns, oids[i], cached_at[i]});
+        }
+        snap.stat_set = std::move(fresh);
     }
-    if (snap.hashed_files > 0 || fresh.size() != cache.size()) snap.stat_set = std::move(fresh);
 
     if (!top->is_dir) {
         snap.pointer = Pointer{1, Kind::file, oids[0], top->size, 1};
