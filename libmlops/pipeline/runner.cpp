@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <set>
 #include <unistd.h>
@@ -193,9 +194,14 @@ class InterruptGuard {
     struct sigaction m_int{}, m_term{};
 };
 
+// 64 random bits, like a git object id: any short prefix is very likely unique. (A time prefix
+// made stages of one run share their first eight hex digits, so `mlops runs show 615de9a4` was
+// ambiguous.) Runs are ordered by their start time, never by id.
 std::string new_run_id() {
-    static std::mt19937_64 rng{std::random_device{}()};
-    return fmt::format("{:012x}{:04x}", std::uint64_t(util::now_ns() / 1000) & 0xffffffffffffULL, rng() & 0xffff);
+    static std::mutex mutex;
+    static std::mt19937_64 rng{std::random_device{}() ^ std::uint64_t(util::now_ns())};
+    std::lock_guard lock(mutex);
+    return fmt::format("{:016x}", rng());
 }
 
 enum class Phase { pending, running, done };
