@@ -62,18 +62,13 @@ int run_evaluate(Context& ctx, const EvaluateOptions& opts) {
     std::vector<ml::Threshold> thresholds;
     for (const auto& t : opts.mins) thresholds.push_back(util::value_or_throw(ml::parse_threshold(t, true)));
     for (const auto& t : opts.maxs) thresholds.push_back(util::value_or_throw(ml::parse_threshold(t, false)));
-    auto torch = load_torch();
-    LoadedModel model(torch, user_path(ctx, opts.model), opts.threads);
+    ModelOnData in(ctx, opts.model, opts.data, opts.threads);
+    auto& [torch, model, reader, csv] = in;
     const auto& pre = model.preprocessor();
     const auto& enc = model.target();
-
-    auto reader = util::value_or_throw(ml::CsvReader::open(user_path(ctx, opts.data)));
-    util::check(pre.check_columns(reader.header(), opts.data));
     if (std::find(reader.header().begin(), reader.header().end(), enc.target_name) == reader.header().end())
         throw util::CommandError(util::Error::usage(
             fmt::format("{}: no target column '{}' (evaluate needs labelled data; predict does not)", opts.data, enc.target_name)));
-    ml::CsvOptions csv;
-    csv.text_columns = pre.text_columns();
     if (model.task() == ml::Task::classification) csv.text_columns.push_back(enc.target_name);
 
     std::vector<float> outputs;

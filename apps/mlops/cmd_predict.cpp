@@ -45,14 +45,10 @@ std::string float_text(float v) {
 } // namespace
 
 int run_predict(Context& ctx, const PredictOptions& opts) {
-    auto torch = load_torch();
-    LoadedModel model(torch, user_path(ctx, opts.model), opts.threads);
+    ModelOnData in(ctx, opts.model, opts.data, opts.threads);
+    auto& [torch, model, reader, csv] = in;
     const auto& pre = model.preprocessor();
     const auto& enc = model.target();
-    auto reader = util::value_or_throw(ml::CsvReader::open(user_path(ctx, opts.data)));
-    util::check(pre.check_columns(reader.header(), opts.data));
-    ml::CsvOptions csv;
-    csv.text_columns = pre.text_columns();
 
     // Output: a temporary file renamed at the end (nothing is written on failure), or stdout.
     std::string dest = opts.out.empty() ? std::string() : user_path(ctx, opts.out);

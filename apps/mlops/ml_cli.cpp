@@ -47,6 +47,13 @@ LoadedModel::~LoadedModel() {
     if (m_handle) m_api->close_model(m_handle);
 }
 
+ModelOnData::ModelOnData(const Context& ctx, const std::string& model_dir, const std::string& data, int threads)
+    : torch(load_torch()), model(torch, user_path(ctx, model_dir), threads),
+      reader(util::value_or_throw(ml::CsvReader::open(user_path(ctx, data)))) {
+    util::check(model.preprocessor().check_columns(reader.header(), data));
+    csv.text_columns = model.preprocessor().text_columns();
+}
+
 std::vector<float> LoadedModel::run(const ml::Matrix& x) const { return run_module(m_api, m_handle, x, outputs()); }
 
 std::vector<float> run_module(const MlopsTorchApi* api, void* handle, const ml::Matrix& x, std::int64_t outputs) {

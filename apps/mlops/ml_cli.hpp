@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <mlops/ml/csv.hpp>
 #include <mlops/ml/preprocess.hpp>
 #include <mlops/ml/spec.hpp>
 #include <mlops/ml/torch_api.hpp>
@@ -50,6 +51,17 @@ class LoadedModel {
     ml::Preprocessor m_pre;
     ml::TargetEncoder m_target;
     void* m_handle = nullptr;
+};
+
+// What evaluate and predict start from: the plugin loaded, the bundle verified and opened, and the
+// data CSV opened with its columns checked against the model's signature (its categorical columns
+// read as text).
+struct ModelOnData {
+    ModelOnData(const Context& ctx, const std::string& model_dir, const std::string& data, int threads);
+    TorchPlugin torch;
+    LoadedModel model;
+    ml::CsvReader reader;
+    ml::CsvOptions csv;
 };
 
 // Runs a module handle over x in batches; throws CommandError on failure.
