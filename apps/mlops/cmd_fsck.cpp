@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include <mlops/pipeline/record.hpp>
+#include <mlops/registry/registry.hpp>
 #include <mlops/workspace/maintenance.hpp>
 
 namespace mlops::cli {
@@ -16,14 +17,18 @@ int run_fsck(Context& ctx, const FsckOptions& opts) {
     if (opts.jobs) repo.set_jobs(opts.jobs);
     workspace::FsckOptions f{opts.rebuild_index, ctx.progress()};
     auto r = util::value_or_throw(workspace::fsck(repo, f));
-    std::size_t runs = 0;
-    // The run index is rebuilt from the run record objects.
-    if (opts.rebuild_index) runs = util::value_or_throw(pipeline::reindex_runs(repo));
+    std::size_t runs = 0, registry = 0;
+    // The run and registry tables are rebuilt from their objects.
+    if (opts.rebuild_index) {
+        runs = util::value_or_throw(pipeline::reindex_runs(repo));
+        registry = util::value_or_throw(registry::reindex_registry(repo));
+    }
     if (ctx.global.json) {
         ctx.print_json({{"ok", r.ok()}, {"checked", r.checked}, {"corrupt", r.corrupt}, {"missing", r.missing},
-                        {"temp_files", r.temp_files}, {"index_rebuilt", r.index_rebuilt}, {"runs_indexed", runs}});
+                        {"temp_files", r.temp_files}, {"index_rebuilt", r.index_rebuilt}, {"runs_indexed", runs},
+                        {"registry_objects_indexed", registry}});
     } else {
-        if (r.index_rebuilt) ctx.say(fmt::format("rebuilt the index from the pointer files and {} run records", runs));
+        if (r.index_rebuilt) ctx.say(fmt::format("rebuilt the index from the pointer files, {} run records and {} registry objects", runs, registry));
         for (const auto& c : r.corrupt) ctx.err() << "corrupt object " << c << "\n";
         for (const auto& m : r.missing) ctx.err() << "missing object " << m << "\n";
         if (!r.temp_files.empty())

@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include <mlops/pipeline/roots.hpp>
+#include <mlops/registry/registry.hpp>
 #include <mlops/util/progress.hpp>
 #include <mlops/workspace/maintenance.hpp>
 
@@ -19,6 +20,7 @@ int run_gc(Context& ctx, const GcOptions& opts) {
     // Every feature's roots: pointer files, then pipeline lock files and run records.
     auto sources = workspace::root_sources();
     for (const auto& s : pipeline::root_sources()) sources.push_back(s);
+    for (const auto& s : registry::root_sources()) sources.push_back(s);
     auto r = util::value_or_throw(workspace::gc(ctx.repo(), g, sources));
     if (ctx.global.json) {
         ctx.print_json({{"dry_run", opts.dry_run}, {"kept", r.kept}, {"removed", r.removed},

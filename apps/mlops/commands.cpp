@@ -17,6 +17,7 @@ constexpr Command k_commands[] = {
     {"run", register_run},           {"dag", register_dag},   {"runs", register_runs},
     {"params", register_params},     {"metrics", register_metrics},
     {"train", register_train},       {"evaluate", register_evaluate}, {"predict", register_predict},
+    {"model", register_model},
 };
 
 Context* g_ctx = nullptr;

@@ -53,6 +53,16 @@ constexpr const char* k_migrations[] = {
         run_id TEXT NOT NULL
     ) WITHOUT ROWID;
     )sql",
+    // 3: the model registry (entries and alias events are objects; this lists them by model).
+    R"sql(
+    CREATE TABLE registry (
+        oid TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        time_ns INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX registry_by_name ON registry(name, time_ns);
+    )sql",
 };
 static_assert(std::size(k_migrations) == k_schema_version);
 } // namespace
@@ -211,6 +221,7 @@ Status Index::check_schema() {
         "SELECT path, oid, kind, size, files FROM artifacts LIMIT 0",
         "SELECT run_id, oid, stage, pipeline, status, started_ns, ended_ns, fingerprint, git_commit FROM runs LIMIT 0",
         "SELECT fingerprint, run_id FROM run_cache LIMIT 0",
+        "SELECT oid, kind, name, time_ns FROM registry LIMIT 0",
     };
     for (const char* sql : k_probes) {
         sqlite3_stmt* s = nullptr;
@@ -322,7 +333,7 @@ Result<std::vector<Artifact>> Index::artifacts() {
 }
 
 Status Index::clear() {
-    return exec("DELETE FROM stat_cache; DELETE FROM artifacts; DELETE FROM runs; DELETE FROM run_cache;");
+    return exec("DELETE FROM stat_cache; DELETE FROM artifacts; DELETE FROM runs; DELETE FROM run_cache; DELETE FROM registry;");
 }
 
 Status Index::insert_run(const RunRow& r) { return insert_runs({r}); }
@@ -381,6 +392,34 @@ Result<std::optional<RunRow>> Index::cached_run(std::string_view fingerprint) {
     st.text(1, fingerprint);
     if (!MLOPS_TRY(st.step())) return std::optional<RunRow>{};
     return std::optional<RunRow>{read_run(st)};
+}
+
+Status Index::insert_registry_objects(const std::vector<RegistryRow>& rows) {
+    if (rows.empty()) return {};
+    MLOPS_TRYV(begin_immediate());
+    auto body = [&]() -> Status {
+        auto st = MLOPS_TRY(prepare("INSERT OR IGNORE INTO registry VALUES (?1, ?2, ?3, ?4)"));
+        for (const auto& r : rows) {
+            st.text(1, r.oid).text(2, r.kind).text(3, r.name).integer(4, r.time_ns);
+            MLOPS_TRYV(st.run());
+        }
+        return {};
+    };
+    auto st = body();
+    if (!st) {
+        rollback();
+        return st;
+    }
+    return commit();
+}
+
+Result<std::vector<RegistryRow>> Index::registry_objects(std::string_view name) {
+    std::vector<RegistryRow> out;
+    auto st = MLOPS_TRY(prepare(name.empty() ? "SELECT oid, kind, name, time_ns FROM registry ORDER BY name, time_ns, oid"
+                                             : "SELECT oid, kind, name, time_ns FROM registry WHERE name = ?1 ORDER BY time_ns, oid"));
+    if (!name.empty()) st.text(1, name);
+    while (MLOPS_TRY(st.step())) out.push_back({st.col_text(0), st.col_text(1), st.col_text(2), st.col_int(3)});
+    return out;
 }
 
 } // namespace mlops::index

@@ -22,7 +22,7 @@ using util::Result;
 using util::Status;
 
 inline constexpr int k_application_id = 0x6d6c6f70; // "mlop"
-inline constexpr int k_schema_version = 2;
+inline constexpr int k_schema_version = 3;
 
 // What the stat cache remembers of a file: if a file still has this inode, size, mtime and ctime,
 // its content hash is `oid` and it is not read again.
@@ -63,6 +63,14 @@ struct RunRow {
     std::string git_commit;
 };
 
+// An object of the model registry (a version entry or an alias event), listed by model name.
+struct RegistryRow {
+    std::string oid;
+    std::string kind; // "version" or "alias"
+    std::string name; // the model
+    std::int64_t time_ns = 0;
+};
+
 class Stmt;
 
 class Index {
@@ -87,6 +95,10 @@ class Index {
     Result<std::vector<RunRow>> runs(std::string_view stage, std::size_t limit);
     Result<std::vector<RunRow>> runs_with_prefix(std::string_view prefix);
     Result<std::optional<RunRow>> cached_run(std::string_view fingerprint);
+
+    // Registry objects; an oid already listed is ignored. `name` "" = every model.
+    Status insert_registry_objects(const std::vector<RegistryRow>& rows);
+    Result<std::vector<RegistryRow>> registry_objects(std::string_view name);
 
     // Drops every row (used by fsck --rebuild-index before re-indexing).
     Status clear();

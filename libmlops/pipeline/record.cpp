@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mlops::pipeline {
@@ -73,15 +71,8 @@ nlohmann::json run_record_json(const RunRecord& r) {
 }
 
 std::string serialize_run_record(RunRecord rec) {
-    if (rec.host.empty()) {
-        char host[256] = {};
-        ::gethostname(host, sizeof host - 1);
-        rec.host = host;
-    }
-    if (rec.user.empty()) {
-        struct passwd* pw = ::getpwuid(::geteuid());
-        rec.user = pw && pw->pw_name ? pw->pw_name : std::to_string(::geteuid());
-    }
+    if (rec.host.empty()) rec.host = util::host_name();
+    if (rec.user.empty()) rec.user = util::user_name();
     if (rec.tool_version.empty()) rec.tool_version = MLOPS_VERSION;
     return run_record_json(rec).dump(2) + "\n";
 }
@@ -122,21 +113,25 @@ Result<RunRecord> parse_run_record(const std::string& text, const std::string& o
     return r;
 }
 
-Result<std::size_t> reindex_runs(workspace::Repository& repo) {
+index::RunRow run_row(const RunRecord& rec, const std::string& oid) {
+    return {rec.run_id, oid, rec.stage, rec.pipeline, rec.status, rec.started_ns, rec.ended_ns,
+            rec.status == "succeeded" ? rec.fingerprint : "", rec.code.commit};
+}
+
+Result<bool> index_run_object(workspace::Repository& repo, const std::string& oid, const std::string& text) {
+    auto rec = parse_run_record(text, oid);
+    if (!rec) return false;
     auto* index = MLOPS_TRY(repo.index());
+    MLOPS_TRYV(index->insert_run(run_row(*rec, oid)));
+    return true;
+}
+
+Result<std::size_t> reindex_runs(workspace::Repository& repo) {
     std::size_t n = 0;
-    for (const auto& oid : MLOPS_TRY(repo.objects().list())) {
-        // Run records are small JSON documents; skip everything else without reading it whole.
-        struct stat st;
-        if (::stat(repo.objects().path_of(oid).c_str(), &st) != 0 || st.st_size > (1 << 20) || st.st_size < 20) continue;
-        auto text = repo.objects().read(oid);
-        if (!text || text->front() != '{' || text->find("\"mlops-run\"") == std::string::npos) continue;
-        auto rec = parse_run_record(*text, oid);
-        if (!rec) continue;
-        MLOPS_TRYV(index->insert_run({rec->run_id, oid, rec->stage, rec->pipeline, rec->status, rec->started_ns, rec->ended_ns,
-                                      rec->status == "succeeded" ? rec->fingerprint : "", rec->code.commit}));
-        ++n;
-    }
+    MLOPS_TRYV(repo.objects().for_each_record("mlops-run", [&](const std::string& oid, const std::string& text) -> Status {
+        if (MLOPS_TRY(index_run_object(repo, oid, text))) ++n;
+        return {};
+    }));
     return n;
 }
 

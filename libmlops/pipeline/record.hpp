@@ -52,6 +52,11 @@ std::string serialize_run_record(RunRecord rec); // fills host, user and tool ve
 Result<RunRecord> parse_run_record(const std::string& text, const std::string& oid);
 nlohmann::json run_record_json(const RunRecord& rec);
 
+// The index row of a record.
+index::RunRow run_row(const RunRecord& rec, const std::string& oid);
+// Indexes a run record object (after a fetch); false when the text is not a run record.
+Result<bool> index_run_object(workspace::Repository& repo, const std::string& oid, const std::string& text);
+
 // Re-creates the index rows of every run record found in the object store (after the index was
 // lost or rebuilt). Returns how many runs were indexed.
 Result<std::size_t> reindex_runs(workspace::Repository& repo);

@@ -390,8 +390,7 @@ struct Runner {
         rec.status = interrupted ? "interrupted" : failure.empty() ? "succeeded" : "failed";
         rec.error = failure;
         auto put = MLOPS_TRY(repo.objects().put_bytes(serialize_run_record(rec), &batch));
-        pending_rows.push_back({rec.run_id, put.oid, rec.stage, rec.pipeline, rec.status, rec.started_ns, rec.ended_ns,
-                                rec.status == "succeeded" ? rec.fingerprint : "", rec.code.commit});
+        pending_rows.push_back(run_row(rec, put.oid));
         if (!failure.empty()) out.log_tail = tail_lines(out.log_path, 20);
         ::unlink(out.log_path.c_str());
         MLOPS_TRYV(maybe_flush());

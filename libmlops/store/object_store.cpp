@@ -230,4 +230,17 @@ Result<std::vector<std::string>> ObjectStore::stale_temp_files(std::int64_t min_
 }
 
 
+Status ObjectStore::for_each_record(std::string_view type,
+                                   const std::function<Status(const std::string&, const std::string&)>& fn) const {
+    std::string marker = fmt::format("\"{}\"", type);
+    for (const auto& oid : MLOPS_TRY(list())) {
+        struct stat st;
+        if (::stat(path_of(oid).c_str(), &st) != 0 || st.st_size > (1 << 20) || st.st_size < 20) continue;
+        auto text = read(oid);
+        if (!text || text->front() != '{' || text->find(marker) == std::string::npos) continue;
+        MLOPS_TRYV(fn(oid, *text));
+    }
+    return {};
+}
+
 } // namespace mlops::store

@@ -72,6 +72,10 @@ class ObjectStore {
 
     // Every oid in the store (unordered).
     Result<std::vector<std::string>> list() const;
+    // Calls `fn(oid, text)` for every small JSON object whose text names `type` ("mlops-run"):
+    // how the index rebuilds its tables of records from the objects. Other objects are skipped
+    // by size or first byte without being read whole.
+    Status for_each_record(std::string_view type, const std::function<Status(const std::string&, const std::string&)>& fn) const;
     Status remove(std::string_view oid);
     // Temporary files left behind by crashed writers, older than `min_age_ns`.
     Result<std::vector<std::string>> stale_temp_files(std::int64_t min_age_ns) const;

@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <thread>
+#include <pwd.h>
 #include <unistd.h>
 
 namespace mlops::util {
@@ -244,6 +245,17 @@ std::int64_t now_ns() {
     struct timespec ts;
     ::clock_gettime(CLOCK_REALTIME, &ts);
     return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::string user_name() {
+    struct passwd* pw = ::getpwuid(::geteuid());
+    return pw && pw->pw_name ? std::string(pw->pw_name) : std::to_string(::geteuid());
+}
+
+std::string host_name() {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    return host;
 }
 
 } // namespace mlops::util

@@ -111,4 +111,9 @@ FileStat to_file_stat(const struct stat& st);
 
 std::int64_t now_ns();
 
+// Who and where, for records (run records, registry events): the effective user's login name (or
+// uid) and the host name.
+std::string user_name();
+std::string host_name();
+
 } // namespace mlops::util

@@ -100,3 +100,43 @@ TEST_CASE("an index whose tables do not match its version is moved aside and reb
     REQUIRE((*idx)->store_stat_set("data", {{"a", 1, 2, 3, 4, std::string(64, 'a'), 5}}));
     CHECK((*idx)->load_stat_set("data").value().size() == 1);
 }
+
+TEST_CASE("registry rows list by model in time order and ignore duplicates", "[index]") {
+    test::Scratch s;
+    auto idx = index::Index::open(s / "index.db").value();
+    REQUIRE(idx->insert_registry_objects({{std::string(64, 'b'), "alias", "iris", 20},
+                                          {std::string(64, 'a'), "version", "iris", 10},
+                                          {std::string(64, 'c'), "version", "wine", 5}}));
+    REQUIRE(idx->insert_registry_objects({{std::string(64, 'a'), "version", "iris", 10}}));
+    auto iris = idx->registry_objects("iris").value();
+    REQUIRE(iris.size() == 2);
+    CHECK(iris[0].kind == "version");
+    CHECK(iris[1].time_ns == 20);
+    CHECK(idx->registry_objects("").value().size() == 3);
+    REQUIRE(idx->clear());
+    CHECK(idx->registry_objects("").value().empty());
+}
+
+TEST_CASE("an index of schema version 2 is migrated in place, keeping its runs", "[index]") {
+    test::Scratch s;
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open((s / "index.db").c_str(), &db) == SQLITE_OK);
+        const char* v2 = R"sql(
+            CREATE TABLE stat_cache (path TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+            CREATE TABLE artifacts (path TEXT PRIMARY KEY, oid TEXT NOT NULL, kind TEXT NOT NULL,
+                                    size INTEGER NOT NULL, files INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE runs (run_id TEXT PRIMARY KEY, oid TEXT NOT NULL, stage TEXT NOT NULL,
+                pipeline TEXT NOT NULL, status TEXT NOT NULL, started_ns INTEGER NOT NULL,
+                ended_ns INTEGER NOT NULL, fingerprint TEXT NOT NULL, git_commit TEXT NOT NULL) WITHOUT ROWID;
+            CREATE TABLE run_cache (fingerprint TEXT PRIMARY KEY, run_id TEXT NOT NULL) WITHOUT ROWID;
+            INSERT INTO runs VALUES ('r1', 'oid', 'train', 'mlops.yaml', 'succeeded', 1, 2, 'fp', '');
+            PRAGMA application_id=1835822960; PRAGMA user_version=2;)sql";
+        REQUIRE(sqlite3_exec(db, v2, nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    auto idx = index::Index::open(s / "index.db").value();
+    CHECK(idx->runs("", 0).value().size() == 1);
+    REQUIRE(idx->insert_registry_objects({{std::string(64, 'a'), "version", "iris", 10}}));
+    CHECK(idx->registry_objects("iris").value().size() == 1);
+}
