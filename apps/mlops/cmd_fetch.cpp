@@ -1,22 +1,35 @@
-// mlops fetch: bring the objects the pointer files reference from a remote into the local store.
+// mlops fetch: bring the objects the pointer files reference from a remote into the local store;
+// without paths also the run records and the registry, and NAME@ALIAS fetches a registered model.
 #include "commands.hpp"
+#include "records_cli.hpp"
 #include "remote_cli.hpp"
 
 namespace mlops::cli {
 
 int run_fetch(Context& ctx, const TransferCliOptions& opts) {
     auto& repo = ctx.repo();
-    auto sel = remote::value_or_throw(remote::select_paths(repo, ctx.repo_paths(opts.paths)));
-    auto roots = remote::value_or_throw(remote::roots_for(repo, sel));
+    auto paths = opts.paths;
+    auto roots = model_roots(ctx, paths); // NAME@ALIAS, NAME:VERSION: that model's bundle
+    if (opts.paths.empty() || !paths.empty()) {
+        auto sel = remote::value_or_throw(remote::select_paths(repo, ctx.repo_paths(paths)));
+        auto data = remote::value_or_throw(remote::roots_for(repo, sel));
+        roots.insert(roots.end(), data.begin(), data.end());
+    }
     auto r = open_remote_for(ctx, opts.remote, opts.jobs, remote::Access::read);
     auto st = remote::value_or_throw(remote::fetch(repo, r, roots, {ctx.progress()}));
-    report_transfer(ctx, "fetch", r, st);
+    RecordsFetched rec;
+    if (opts.paths.empty() && !opts.no_records && !st.error) {
+        rec = fetch_records(ctx, r);
+        add_transfer_stats(st, rec.stats);
+    }
+    report_transfer(ctx, "fetch", r, st, {{"records", records_json(rec.runs, rec.registry)}, {"conflicts", rec.conflicts}});
+    if (!ctx.global.json) say_records(ctx, "Received", rec.runs, rec.registry, rec.conflicts);
     return 0;
 }
 
 Runner register_fetch(CLI::App& app) {
     auto opts = std::make_shared<TransferCliOptions>();
-    auto* cmd = app.add_subcommand("fetch", "Download tracked data from a remote into the local store (the work tree is left alone)");
+    auto* cmd = app.add_subcommand("fetch", "Download tracked data (and runs, the registry, or a model NAME@ALIAS) into the local store");
     add_transfer_options(cmd, *opts);
     return [opts](Context& ctx) { return run_fetch(ctx, *opts); };
 }

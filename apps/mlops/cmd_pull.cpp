@@ -1,5 +1,6 @@
 // mlops pull: fetch, then check out what was fetched.
 #include "commands.hpp"
+#include "records_cli.hpp"
 #include "remote_cli.hpp"
 
 #include <mlops/workspace/checkout.hpp>
@@ -12,6 +13,11 @@ int run_pull(Context& ctx, const TransferCliOptions& opts) {
     auto roots = remote::value_or_throw(remote::roots_for(repo, sel));
     auto r = open_remote_for(ctx, opts.remote, opts.jobs, remote::Access::read);
     auto st = remote::value_or_throw(remote::fetch(repo, r, roots, {ctx.progress()}));
+    RecordsFetched rec;
+    if (opts.paths.empty() && !opts.no_records && !st.error) {
+        rec = fetch_records(ctx, r);
+        add_transfer_stats(st, rec.stats);
+    }
     if (st.error) {
         report_transfer(ctx, "pull", r, st); // throws: nothing is checked out from a failed fetch
         return 0;
@@ -43,9 +49,12 @@ int run_pull(Context& ctx, const TransferCliOptions& opts) {
         checked.push_back(nlohmann::json{{"path", path}, {"written", c.written}, {"removed", 0}, {"unchanged", c.written == 0}});
         if (c.written) lines.push_back(fmt::format("{}: {} file{} written", ctx.display(path), c.written, c.written == 1 ? "" : "s"));
     }
-    report_transfer(ctx, "pull", r, st, {{"checkout", checked}});
-    if (!ctx.global.json)
+    report_transfer(ctx, "pull", r, st,
+                    {{"checkout", checked}, {"records", records_json(rec.runs, rec.registry)}, {"conflicts", rec.conflicts}});
+    if (!ctx.global.json) {
         for (const auto& l : lines) ctx.say(l);
+        say_records(ctx, "Received", rec.runs, rec.registry, rec.conflicts);
+    }
     return 0;
 }
 

@@ -34,6 +34,8 @@ void add_transfer_options(CLI::App* cmd, TransferCliOptions& o) {
         ->type_name("PATH...");
     cmd->add_option("-r,--remote", o.remote, "Remote name (default: core.remote, or the only remote)")->type_name("NAME");
     cmd->add_option("-j,--jobs", o.jobs, "Parallel transfers (default: the remote's `jobs`, else 8 for S3, four per core for a folder)");
+    cmd->add_flag("--no-records", o.no_records,
+                  "Without PATH, run records and the model registry travel too; this leaves them alone");
 }
 
 namespace {

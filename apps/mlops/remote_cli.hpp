@@ -20,6 +20,7 @@ struct TransferCliOptions {
     unsigned jobs = 0;
     bool force = false;   // pull: overwrite local changes
     bool recheck = false; // push: ignore the record of what the remote has
+    bool no_records = false; // leave run records and the registry alone (records_cli.hpp)
 };
 
 // PATH..., -r/--remote NAME, -j/--jobs N
