@@ -240,7 +240,10 @@ Status Index::commit() { return exec("COMMIT"); }
 void Index::rollback() { sqlite3_exec(m_db, "ROLLBACK", nullptr, nullptr, nullptr); }
 
 namespace {
-constexpr std::string_view k_stat_magic = "msc1";
+// "msc1": rows only; "msc2" (written since): the tree oid of the rows, then the rows. Both read.
+constexpr std::string_view k_stat_magic_v1 = "msc1";
+constexpr std::string_view k_stat_magic = "msc2";
+const std::string k_no_oid(64, '0');
 
 template <class T> void put(std::string& out, T v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
 template <class T> bool get(std::string_view& in, T& v) {
@@ -253,9 +256,12 @@ template <class T> bool get(std::string_view& in, T& v) {
 
 std::string pack_stat_set(const StatSet& set) {
     std::string out(k_stat_magic);
-    out.reserve(set.size() * 120 + 8);
-    put(out, std::uint32_t(set.size()));
-    for (const auto& r : set) {
+    std::size_t bytes = k_stat_magic.size() + 4 + 64;
+    for (const auto& r : set.rows) bytes += 4 + r.path.size() + 5 * 8 + 64;
+    out.reserve(bytes);
+    put(out, std::uint32_t(set.rows.size()));
+    out.append(set.tree_oid.size() == 64 ? set.tree_oid : k_no_oid);
+    for (const auto& r : set.rows) {
         put(out, std::uint32_t(r.path.size()));
         out += r.path;
         put(out, r.inode);
@@ -263,43 +269,66 @@ std::string pack_stat_set(const StatSet& set) {
         put(out, r.mtime_ns);
         put(out, r.ctime_ns);
         put(out, r.cached_at_ns);
-        out.append(r.oid.size() == 64 ? r.oid : std::string(64, '0'));
+        out.append(r.oid.size() == 64 ? r.oid : k_no_oid);
     }
     return out;
 }
 
-Result<StatSet> unpack_stat_set(std::string_view in, std::string_view tracked_path) {
+// A row: path length (u32), path, inode, size, mtime, ctime, cached_at (u64/i64 each), oid (64).
+constexpr std::size_t k_row_fixed = 4 + 5 * 8 + 64;
+
+Result<StatCache> unpack_stat_set(std::string_view blob, std::string_view tracked_path) {
     auto bad = [&] { return fail(Error::integrity(fmt::format("stat cache of {} is damaged", tracked_path))); };
-    if (!in.starts_with(k_stat_magic)) return bad();
-    in.remove_prefix(k_stat_magic.size());
+    bool v1 = blob.starts_with(k_stat_magic_v1);
+    if (!v1 && !blob.starts_with(k_stat_magic)) return bad();
+    if (blob.size() > UINT32_MAX) return bad(); // offsets are 32-bit (about 30 million files)
+    StatCache set;
+    set.m_blob.assign(blob.begin(), blob.end());
+    std::string_view all(set.m_blob.data(), set.m_blob.size());
+    std::string_view in = all.substr(k_stat_magic.size());
     std::uint32_t n = 0;
     if (!get(in, n)) return bad();
-    StatSet set;
-    set.reserve(n);
-    for (std::uint32_t i = 0; i < n; ++i) {
-        StatRow r;
-        std::uint32_t len = 0;
-        if (!get(in, len) || in.size() < len) return bad();
-        r.path.assign(in.data(), len);
-        in.remove_prefix(len);
-        if (!get(in, r.inode) || !get(in, r.size) || !get(in, r.mtime_ns) || !get(in, r.ctime_ns) ||
-            !get(in, r.cached_at_ns) || in.size() < 64)
-            return bad();
-        r.oid.assign(in.data(), 64);
+    if (!v1) {
+        if (in.size() < 64) return bad();
+        if (in.substr(0, 64) != k_no_oid) set.m_tree_oid = in.substr(0, 64);
         in.remove_prefix(64);
-        set.push_back(std::move(r));
+    }
+    // A damaged count cannot make us reserve gigabytes.
+    if (n > in.size() / k_row_fixed) return bad();
+    set.m_rows.resize(n);
+    for (auto& at : set.m_rows) {
+        at = std::uint32_t(all.size() - in.size());
+        std::uint32_t len = 0;
+        if (!get(in, len) || in.size() < std::size_t(len) + k_row_fixed - 4) return bad();
+        in.remove_prefix(len + k_row_fixed - 4);
     }
     if (!in.empty()) return bad();
     return set;
 }
 
-Result<StatSet> Index::load_stat_set(std::string_view tracked_path) {
+StatRowView StatCache::operator[](std::size_t i) const {
+    std::string_view in(m_blob.data() + m_rows[i], m_blob.size() - m_rows[i]);
+    StatRowView r;
+    std::uint32_t len = 0;
+    get(in, len); // checked by unpack_stat_set
+    r.path = in.substr(0, len);
+    in.remove_prefix(len);
+    get(in, r.inode);
+    get(in, r.size);
+    get(in, r.mtime_ns);
+    get(in, r.ctime_ns);
+    get(in, r.cached_at_ns);
+    r.oid = in.substr(0, 64);
+    return r;
+}
+
+Result<StatCache> Index::load_stat_set(std::string_view tracked_path) {
     auto st = MLOPS_TRY(prepare("SELECT data FROM stat_cache WHERE path = ?1"));
     st.text(1, tracked_path);
-    if (!MLOPS_TRY(st.step())) return StatSet{};
+    if (!MLOPS_TRY(st.step())) return StatCache{};
     auto blob = st.col_blob(0);
     auto set = unpack_stat_set(blob, tracked_path);
-    if (!set) return StatSet{}; // a cache: a damaged row only costs re-hashing
+    if (!set) return StatCache{}; // a cache: a damaged row only costs re-hashing
     return set;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,11 +37,56 @@ struct StatRow {
     std::int64_t cached_at_ns = 0;
 };
 
-// The stat cache of one tracked path, sorted by path. Stored as one packed row per tracked path,
-// so that loading 100,000 entries is one read, not 100,000 rows.
-using StatSet = std::vector<StatRow>;
+// The stat cache of one tracked path, sorted by path, as written. `tree_oid` is the oid of the
+// folder's tree made from exactly these rows (every entry a regular file, modes as they were then);
+// "" when unknown. A later scan that trusts every row, and finds no other entry, has that tree
+// again without re-serialising and hashing it: a mode change moves the ctime, so it is not trusted.
+struct StatSet {
+    std::vector<StatRow> rows;
+    std::string tree_oid;
+};
+
+// A row of a loaded stat cache: views into the loaded blob.
+struct StatRowView {
+    std::string_view path;
+    std::uint64_t inode = 0;
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::int64_t ctime_ns = 0;
+    std::int64_t cached_at_ns = 0;
+    std::string_view oid;
+};
+
+// A loaded stat cache: the blob and where each row starts in it, so loading 100,000 rows allocates
+// nothing per row (a row is decoded when it is looked at). Moving keeps the views valid (a vector's
+// buffer moves with it); a copy would not, so there is none.
+class StatCache {
+  public:
+    StatCache() = default;
+    StatCache(StatCache&&) noexcept = default;
+    StatCache& operator=(StatCache&&) noexcept = default;
+    StatCache(const StatCache&) = delete;
+    StatCache& operator=(const StatCache&) = delete;
+    std::size_t size() const { return m_rows.size(); }
+    bool empty() const { return m_rows.empty(); }
+    StatRowView operator[](std::size_t i) const;
+    StatRowView at(std::size_t i) const {
+        if (i >= size()) throw std::out_of_range("StatCache::at");
+        return (*this)[i];
+    }
+    std::string_view tree_oid() const { return m_tree_oid; }
+
+  private:
+    friend Result<StatCache> unpack_stat_set(std::string_view blob, std::string_view tracked_path);
+    std::vector<char> m_blob;
+    std::vector<std::uint32_t> m_rows; // offset of each row in m_blob
+    std::string_view m_tree_oid;
+};
+
+// Stored as one packed row per tracked path, so that loading 100,000 entries is one read, not
+// 100,000 rows.
 std::string pack_stat_set(const StatSet& set);
-Result<StatSet> unpack_stat_set(std::string_view blob, std::string_view tracked_path);
+Result<StatCache> unpack_stat_set(std::string_view blob, std::string_view tracked_path);
 
 struct Artifact {
     std::string path; // work-tree relative path of the tracked file or folder
@@ -81,7 +127,7 @@ class Index {
     ~Index();
 
     // The stat cache of a tracked path (empty when none is stored or it is unreadable).
-    Result<StatSet> load_stat_set(std::string_view tracked_path);
+    Result<StatCache> load_stat_set(std::string_view tracked_path);
     Status store_stat_set(std::string_view tracked_path, const StatSet& set);
 
     Status upsert_artifact(const Artifact& a);

@@ -70,7 +70,9 @@ namespace {
 // The oid of a work-tree path now ("" when missing); refreshes its stat cache.
 Result<std::string> current_oid(workspace::Repository& repo, const std::string& rel) {
     if (!MLOPS_TRY(util::stat_path(repo.abs(rel)))) return std::string();
-    auto snap = MLOPS_TRY(workspace::snapshot(repo, rel, workspace::ScanOptions{}));
+    workspace::ScanOptions so;
+    so.entries = workspace::TreeEntries::oid_only;
+    auto snap = MLOPS_TRY(workspace::snapshot(repo, rel, so));
     if (snap.stat_set) {
         auto* index = MLOPS_TRY(repo.index());
         (void)index->store_stat_set(rel, *snap.stat_set);

@@ -19,10 +19,15 @@ class Progress;
 namespace mlops::workspace {
 
 enum class StoreMode { hash_only, store };
+// Whether the caller needs a folder's entries or only its oid. With oid_only, a folder whose stat
+// cache vouches for every file (and that holds no other file) takes its tree oid from the cache:
+// no tree is built, serialised or hashed, and Snapshot::tree stays empty.
+enum class TreeEntries { needed, oid_only };
 
 struct Snapshot {
     Pointer pointer;        // what a pointer file for this state would say
-    store::Tree tree;       // entries, for a folder
+    store::Tree tree;       // entries, for a folder (empty when tree_from_cache)
+    bool tree_from_cache = false; // the folder's oid came from the stat cache (TreeEntries::oid_only)
     std::uint64_t hashed_files = 0;
     std::uint64_t hashed_bytes = 0;
     std::uint64_t new_objects = 0;
@@ -35,6 +40,7 @@ struct ScanOptions {
     store::WriteBatch* batch = nullptr; // required with StoreMode::store
     bool progress = false;              // show a progress bar for the hashing
     const char* progress_label = "hashing";
+    TreeEntries entries = TreeEntries::needed;
 };
 
 // `rel` is a work-tree relative path that exists (file or folder). Errors name the offending path:

@@ -82,7 +82,14 @@ Result<std::vector<PathStatus>> status(Repository& repo, const StatusOptions& op
         }
         ScanOptions so;
         so.progress = opts.progress;
+        so.entries = TreeEntries::oid_only;
         auto snap = MLOPS_TRY(snapshot(repo, p, so));
+        if (snap.tree_from_cache && snap.pointer.oid != ptr->oid && ptr->kind == Kind::dir) {
+            // The work tree is as last scanned but not as the pointer says (a git checkout of
+            // another pointer): the entries are needed to say what differs.
+            so.entries = TreeEntries::needed;
+            snap = MLOPS_TRY(snapshot(repo, p, so));
+        }
         if (snap.stat_set) cache_updates.emplace_back(p, std::move(*snap.stat_set));
         ps.actual_oid = snap.pointer.oid;
         if (snap.pointer.oid == ptr->oid && snap.pointer.kind == ptr->kind) {

@@ -26,9 +26,10 @@ TEST_CASE("a new index has the application id and schema version", "[index]") {
 TEST_CASE("stat sets round-trip per tracked path", "[index]") {
     test::Scratch s;
     auto idx = index::Index::open(s / "index.db").value();
-    index::StatSet set = {{"a.csv", 1, 2, 3, 4, std::string(64, 'a'), 5}, {"b/c.csv", 6, 7, 8, 9, std::string(64, 'b'), 10}};
+    index::StatSet set = {{{"a.csv", 1, 2, 3, 4, std::string(64, 'a'), 5}, {"b/c.csv", 6, 7, 8, 9, std::string(64, 'b'), 10}},
+                          std::string(64, 'f')};
     REQUIRE(idx->store_stat_set("data", set));
-    REQUIRE(idx->store_stat_set("model.pt", {{"", 11, 12, 13, 14, std::string(64, 'c'), 15}}));
+    REQUIRE(idx->store_stat_set("model.pt", {{{"", 11, 12, 13, 14, std::string(64, 'c'), 15}}, ""}));
     auto back = idx->load_stat_set("data");
     REQUIRE(back);
     REQUIRE(back->size() == 2);
@@ -36,12 +37,14 @@ TEST_CASE("stat sets round-trip per tracked path", "[index]") {
     CHECK(back->at(1).inode == 6);
     CHECK(back->at(1).cached_at_ns == 10);
     CHECK(back->at(1).oid == std::string(64, 'b'));
+    CHECK(back->tree_oid() == std::string(64, 'f'));
     CHECK(idx->load_stat_set("model.pt").value().size() == 1);
+    CHECK(idx->load_stat_set("model.pt").value().tree_oid().empty());
     CHECK(idx->load_stat_set("unknown").value().empty());
 }
 
 TEST_CASE("a damaged stat set reads as empty (it is only a cache)", "[index]") {
-    auto packed = index::pack_stat_set({{"x", 1, 2, 3, 4, std::string(64, 'd'), 5}});
+    auto packed = index::pack_stat_set({{{"x", 1, 2, 3, 4, std::string(64, 'd'), 5}}, ""});
     CHECK(index::unpack_stat_set(packed, "p").value().size() == 1);
     CHECK_FALSE(index::unpack_stat_set(packed.substr(0, packed.size() - 1), "p"));
     CHECK_FALSE(index::unpack_stat_set("junk", "p"));
@@ -51,6 +54,30 @@ TEST_CASE("a damaged stat set reads as empty (it is only a cache)", "[index]") {
     auto set = idx->load_stat_set("data");
     REQUIRE(set);
     CHECK(set->empty());
+}
+
+TEST_CASE("a stat set written before tree oids were recorded (msc1) still reads", "[index]") {
+    // msc1: magic, row count, then rows (path length, path, inode, size, mtime, ctime, cached_at, oid).
+    std::string v1 = "msc1";
+    auto put = [&](auto v) { v1.append(reinterpret_cast<const char*>(&v), sizeof v); };
+    put(std::uint32_t(1));
+    put(std::uint32_t(5));
+    v1 += "a.csv";
+    for (std::int64_t v : {7, 8, 9, 10, 11}) put(v);
+    v1 += std::string(64, 'e');
+    auto set = index::unpack_stat_set(v1, "data");
+    REQUIRE(set);
+    REQUIRE(set->size() == 1);
+    CHECK(set->at(0).path == "a.csv");
+    CHECK(set->at(0).ctime_ns == 10);
+    CHECK(set->at(0).cached_at_ns == 11);
+    CHECK(set->at(0).oid == std::string(64, 'e'));
+    CHECK(set->tree_oid().empty()); // unknown: the next scan computes and records it
+    // A row count larger than the blob can hold is damage, not a huge allocation.
+    std::string big = v1;
+    big[4] = '\xff';
+    big[5] = '\xff';
+    CHECK_FALSE(index::unpack_stat_set(big, "data"));
 }
 
 TEST_CASE("artifacts upsert and clear", "[index]") {
@@ -97,7 +124,7 @@ TEST_CASE("an index whose tables do not match its version is moved aside and reb
     auto idx = index::Index::open(s / "index.db");
     REQUIRE(idx);
     CHECK(s.sh("ls index.db.corrupt-* >/dev/null 2>&1") == 0);
-    REQUIRE((*idx)->store_stat_set("data", {{"a", 1, 2, 3, 4, std::string(64, 'a'), 5}}));
+    REQUIRE((*idx)->store_stat_set("data", {{{"a", 1, 2, 3, 4, std::string(64, 'a'), 5}}, ""}));
     CHECK((*idx)->load_stat_set("data").value().size() == 1);
 }
 
