@@ -126,14 +126,20 @@ say "local folder: second mlops push"
 T_LPUSH2=$(elapsed "$MLOPS" push -r local -j "$JOBS")
 git add -A && { git commit -qm "local remote" || true; }
 git clone -q "$ORIGIN" "$RUN/clone-local"
-say "local folder: mlops fetch + checkout (= pull) into a fresh clone"
+say "local folder: mlops fetch, then mlops checkout, into a fresh clone"
 T_LFETCH=$(cd "$RUN/clone-local" && elapsed "$MLOPS" fetch -r local -j "$JOBS")
 T_LCO=$(cd "$RUN/clone-local" && elapsed "$MLOPS" checkout)
-T_LPULL=$(echo "$T_LFETCH + $T_LCO" | bc -l | xargs printf '%.3f')
+T_LFC=$(echo "$T_LFETCH + $T_LCO" | bc -l | xargs printf '%.3f')
+# pull is one process: its checkout does not hash again what its fetch has just verified.
+git clone -q "$ORIGIN" "$RUN/clone-pull"
+say "local folder: mlops pull into a fresh clone"
+T_LPULL=$(cd "$RUN/clone-pull" && elapsed "$MLOPS" pull -r local -j "$JOBS")
 say "local folder: cp -r + sync back (the pull's peer)"
 T_CP2=$(elapsed sh -c "cp -r '$RUN/local-remote' '$RUN/cp-back' && sync")
 cmp "$ORIGIN/data/big.bin" "$RUN/clone-local/data/big.bin"
-discard "$RUN/clone-local" "$RUN/cp-back" "$RUN/local-remote"
+cmp "$ORIGIN/data/big.bin" "$RUN/clone-pull/data/big.bin"
+diff -r "$ORIGIN/data" "$RUN/clone-pull/data" >/dev/null || { echo "remote.sh: pulled data differs" >&2; exit 1; }
+discard "$RUN/clone-local" "$RUN/clone-pull" "$RUN/cp-back" "$RUN/local-remote"
 
 # ---------------------------------------------------------------- S3 on s3rver
 mkdir -p "$RUN/s3data"
@@ -156,13 +162,17 @@ git add -A && { git commit -qm "s3 remote" || true; }
 git clone -q "$ORIGIN" "$RUN/clone-s3"
 say "s3rver: node @aws-sdk/client-s3 download"
 T_NDOWN=$(elapsed node "$ROOT/bench/s3_client.js" download "$ENDPOINT" bench node "$RUN/node-down" "$JOBS")
-say "s3rver: mlops fetch + checkout (= pull) into a fresh clone"
+say "s3rver: mlops fetch, then mlops checkout, into a fresh clone"
 T_SFETCH=$(cd "$RUN/clone-s3" && elapsed "$MLOPS" fetch -r s3 -j "$JOBS")
 T_SCO=$(cd "$RUN/clone-s3" && elapsed "$MLOPS" checkout)
-T_SPULL=$(echo "$T_SFETCH + $T_SCO" | bc -l | xargs printf '%.3f')
+T_SFC=$(echo "$T_SFETCH + $T_SCO" | bc -l | xargs printf '%.3f')
+git clone -q "$ORIGIN" "$RUN/clone-s3-pull"
+say "s3rver: mlops pull into a fresh clone"
+T_SPULL=$(cd "$RUN/clone-s3-pull" && elapsed "$MLOPS" pull -r s3 -j "$JOBS")
 say "s3rver: second mlops push, asking the remote about every object (--recheck)"
 T_SPUSH3=$(elapsed "$MLOPS" push -r s3 -j "$JOBS" --recheck)
 cmp "$ORIGIN/data/big.bin" "$RUN/clone-s3/data/big.bin"
+cmp "$ORIGIN/data/big.bin" "$RUN/clone-s3-pull/data/big.bin"
 cd "$ORIGIN"
 "$MLOPS" remote remove -q s3
 "$MLOPS" remote remove -q local
@@ -176,16 +186,20 @@ Measured $(date -u +%Y-%m-%d) on $(nproc) cores, mlops at $COMMIT ($(basename "$
 \`BENCH_SCALE=$SCALE\`: $FILES files of 1–64 KiB + one $BIG_MIB MiB file = $NOBJ objects
 (with the tree), $MIB MiB; concurrency $JOBS for mlops (\`-j\`) and the Node client. Warm page
 cache; one run each. Fetch verifies every object's SHA-256 and syncs the store; checkout (the core
-feature, \`mlops checkout\`) then writes the work tree. The peers neither verify nor check out.
+feature, \`mlops checkout\`) then writes the work tree. \`mlops pull\` does both in one process, into
+another fresh clone, and its checkout copies the objects its fetch has just verified without hashing
+them again. The peers neither verify nor check out.
 
 | what | mlops | peer | peer time | mlops / peer throughput |
 |---|---|---|---|---|
 | push to a local folder | ${T_LPUSH} s ($(rate "$BYTES" "$T_LPUSH") MiB/s) | \`cp -r\` + \`sync\` | ${T_CP} s ($(rate "$BYTES" "$T_CP") MiB/s) | $(ratio "$T_CP" "$T_LPUSH")× |
 | fetch from a local folder (fresh clone) | ${T_LFETCH} s ($(rate "$BYTES" "$T_LFETCH") MiB/s) | \`cp -r\` + \`sync\` of the remote | ${T_CP2} s ($(rate "$BYTES" "$T_CP2") MiB/s) | $(ratio "$T_CP2" "$T_LFETCH")× |
-| pull = fetch + checkout (${T_LCO} s), local folder | ${T_LPULL} s ($(rate "$BYTES" "$T_LPULL") MiB/s) | \`cp -r\` + \`sync\` of the remote | ${T_CP2} s | $(ratio "$T_CP2" "$T_LPULL")× |
+| fetch, then checkout (${T_LCO} s): two commands, local folder | ${T_LFC} s ($(rate "$BYTES" "$T_LFC") MiB/s) | \`cp -r\` + \`sync\` of the remote | ${T_CP2} s | $(ratio "$T_CP2" "$T_LFC")× |
+| **pull**, local folder (fresh clone) | ${T_LPULL} s ($(rate "$BYTES" "$T_LPULL") MiB/s) | \`cp -r\` + \`sync\` of the remote | ${T_CP2} s | $(ratio "$T_CP2" "$T_LPULL")× |
 | push to S3 (s3rver) | ${T_SPUSH} s ($(rate "$BYTES" "$T_SPUSH") MiB/s) | Node \`@aws-sdk/client-s3\` upload | ${T_NUP} s ($(rate "$BYTES" "$T_NUP") MiB/s) | $(ratio "$T_NUP" "$T_SPUSH")× |
 | fetch from S3 (s3rver, fresh clone) | ${T_SFETCH} s ($(rate "$BYTES" "$T_SFETCH") MiB/s) | Node \`@aws-sdk/client-s3\` download | ${T_NDOWN} s ($(rate "$BYTES" "$T_NDOWN") MiB/s) | $(ratio "$T_NDOWN" "$T_SFETCH")× |
-| pull = fetch + checkout (${T_SCO} s), S3 | ${T_SPULL} s ($(rate "$BYTES" "$T_SPULL") MiB/s) | Node \`@aws-sdk/client-s3\` download | ${T_NDOWN} s | $(ratio "$T_NDOWN" "$T_SPULL")× |
+| fetch, then checkout (${T_SCO} s): two commands, S3 | ${T_SFC} s ($(rate "$BYTES" "$T_SFC") MiB/s) | Node \`@aws-sdk/client-s3\` download | ${T_NDOWN} s | $(ratio "$T_NDOWN" "$T_SFC")× |
+| **pull**, S3 (fresh clone) | ${T_SPULL} s ($(rate "$BYTES" "$T_SPULL") MiB/s) | Node \`@aws-sdk/client-s3\` download | ${T_NDOWN} s | $(ratio "$T_NDOWN" "$T_SPULL")× |
 | second push, nothing new: local folder (asks for every object) | ${T_LPUSH2} s | target | < 1 s | |
 | second push, nothing new: S3 (record of what the remote has) | ${T_SPUSH2} s | target | < 1 s | |
 | second push, nothing new: S3, \`--recheck\` (lists the remote) | ${T_SPUSH3} s | target | < 1 s | |

@@ -23,19 +23,6 @@ constexpr std::size_t k_flush_objects = 8192;
 constexpr std::uint64_t k_flush_bytes = 4ull << 30;
 constexpr std::int64_t k_stale_temp_ns = 24ll * 3600 * 1000000000;
 
-// Copies `in` to `out` with copy_file_range (no user-space copy), falling back to read/write.
-Status copy_fd(int in, int out, const std::string& src, const std::string& dst) {
-    for (;;) {
-        ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
-        if (n == 0) return {};
-        if (n > 0) continue;
-        if (errno == EINTR) continue;
-        if (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL) break;
-        return fail(util::Error::from_errno(fmt::format("cannot copy {} to {}", src, dst), errno));
-    }
-    return util::read_chunks(in, src, [&](const char* p, std::size_t n) { return util::write_all(out, p, n, dst); });
-}
-
 } // namespace
 
 LocalBackend::LocalBackend(std::string root, CreateRoot create, LinkOnGet link)
@@ -167,7 +154,7 @@ Status LocalBackend::put(const std::string& key, const std::string& src, const P
                                                           actual, info.sha256));
         }
     } else {
-        copied = copy_fd(in.get(), out, src, tmp);
+        copied = util::copy_fd(in.get(), out, src, tmp);
         struct stat st;
         if (copied && ::fstat(out, &st) == 0) size = std::uint64_t(st.st_size);
     }

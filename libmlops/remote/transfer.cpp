@@ -405,6 +405,7 @@ struct Downloader {
             std::uint64_t size = ::stat(tmp.c_str(), &s) == 0 ? std::uint64_t(s.st_size) : it.size;
             ::chmod(tmp.c_str(), 0444);
             batch.add(tmp, it.oid);
+            repo.objects().note_verified(it.oid); // a pull's checkout need not hash it again
             {
                 std::lock_guard lock(count_mutex);
                 st.transferred.objects++;
@@ -419,7 +420,12 @@ struct Downloader {
 
     Status all(const std::vector<Item>& items) {
         std::vector<const Item*> small, big;
-        for (const auto& it : items) (it.size >= k_big_object ? big : small).push_back(&it);
+        // A folder remote gets an object on one thread: there a big one goes first, alongside the
+        // others, rather than alone after them (S3 splits it into parts that use every job).
+        bool parts = !remote.backend->cheap_exists();
+        for (const auto& it : items) (parts && it.size >= k_big_object ? big : small).push_back(&it);
+        if (!parts)
+            std::stable_sort(small.begin(), small.end(), [](const Item* a, const Item* b) { return a->size > b->size; });
         MLOPS_TRYV(run_parallel(small.size(), remote.jobs, [&](std::size_t i) { return one(*small[i]); }));
         for (const auto* it : big) MLOPS_TRYV(one(*it));
         return commit();

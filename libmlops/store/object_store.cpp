@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_set>
 
 #include <mlops/util/fs.hpp>
 #include <mlops/util/hash.hpp>
@@ -21,9 +22,25 @@ constexpr std::size_t k_small_file = 1 << 20; // read whole, hash, then write on
 constexpr unsigned k_object_mode = 0444;
 } // namespace
 
+struct ObjectStore::Verified {
+    std::mutex mutex;
+    std::unordered_set<std::string> oids;
+};
+
 ObjectStore::ObjectStore(std::string objects_dir, std::string tmp_dir)
-    : m_dir(std::move(objects_dir)), m_tmp(std::move(tmp_dir)), m_fans(new std::atomic<bool>[256]) {
+    : m_dir(std::move(objects_dir)), m_tmp(std::move(tmp_dir)), m_fans(new std::atomic<bool>[256]),
+      m_verified(std::make_shared<Verified>()) {
     for (int i = 0; i < 256; ++i) m_fans[i] = false;
+}
+
+void ObjectStore::note_verified(std::string_view oid) {
+    std::lock_guard lock(m_verified->mutex);
+    m_verified->oids.emplace(oid);
+}
+
+bool ObjectStore::verified_here(std::string_view oid) const {
+    std::lock_guard lock(m_verified->mutex);
+    return m_verified->oids.contains(std::string(oid));
 }
 
 std::string ObjectStore::path_of(std::string_view oid) const {

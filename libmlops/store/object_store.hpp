@@ -70,6 +70,12 @@ class ObjectStore {
     // Re-hashes the object.
     Result<ObjectState> check(std::string_view oid) const;
 
+    // Objects this process hashed and verified as they entered the store (fetch): a checkout in
+    // the same process (pull) copies them without reading and hashing them a second time. Only
+    // ever set after verification; the set lives in memory, so another process never trusts it.
+    void note_verified(std::string_view oid);
+    bool verified_here(std::string_view oid) const;
+
     // Every oid in the store (unordered).
     Result<std::vector<std::string>> list() const;
     // Calls `fn(oid, text)` for every small JSON object whose text names `type` ("mlops-run"):
@@ -87,6 +93,8 @@ class ObjectStore {
     std::string m_dir;
     std::string m_tmp;
     std::unique_ptr<std::atomic<bool>[]> m_fans; // fan-out folders known to exist
+    struct Verified;
+    std::shared_ptr<Verified> m_verified;
 };
 
 } // namespace mlops::store

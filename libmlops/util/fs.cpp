@@ -65,6 +65,18 @@ Status write_all(int fd, const char* data, std::size_t size, const std::string& 
     return {};
 }
 
+Status copy_fd(int in, int out, const std::string& src, const std::string& dst) {
+    for (;;) {
+        ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+        if (n == 0) return {};
+        if (n > 0) continue;
+        if (errno == EINTR) continue;
+        if (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL) break;
+        return fail(Error::from_errno(fmt::format("cannot copy {} to {}", src, dst), errno));
+    }
+    return read_chunks(in, src, [&](const char* p, std::size_t n) { return write_all(out, p, n, dst); });
+}
+
 Status make_dirs(const std::string& dir) {
     if (dir.empty()) return {};
     struct stat st;

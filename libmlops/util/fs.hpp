@@ -43,6 +43,9 @@ Status read_chunks(int fd, const std::string& path,
                    const std::function<Status(const char*, std::size_t)>& sink);
 Result<std::string> read_file(const std::string& path);
 Status write_all(int fd, const char* data, std::size_t size, const std::string& path);
+// Copies the rest of `in` to `out` inside the kernel (copy_file_range: no user-space copy, a clone
+// where the filesystem can), falling back to read/write; `src` and `dst` name them in errors.
+Status copy_fd(int in, int out, const std::string& src, const std::string& dst);
 
 // Creates `dir` and its parents; existing directories are fine.
 Status make_dirs(const std::string& dir);

@@ -33,7 +33,10 @@ mode_t file_mode(store::EntryMode m) {
 // again would cost a verification pass and a temporary file per file.
 std::atomic<bool> g_reflink_unsupported{false};
 
+// Objects this process verified on their way into the store (pull = fetch + checkout) are not read
+// and hashed a second time moments later.
 Status verify_object(Repository& repo, const std::string& oid) {
+    if (repo.objects().verified_here(oid)) return {};
     return repo.objects().stream(oid, [](const char*, std::size_t) { return Status{}; });
 }
 
@@ -68,7 +71,15 @@ Status copy_object(Repository& repo, const std::string& oid, const std::string& 
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) return fail(Error::from_errno(fmt::format("cannot create {}", tmp), errno));
     util::UniqueFd dst(fd);
-    auto st = repo.objects().stream(oid, [&](const char* p, std::size_t n) { return util::write_all(fd, p, n, tmp); });
+    Status st;
+    if (repo.objects().verified_here(oid)) {
+        // Verified moments ago by this process: a kernel copy, no hashing.
+        std::string src = repo.objects().path_of(oid);
+        auto in = util::UniqueFd::open_read(src);
+        st = in ? util::copy_fd(in->get(), fd, src, tmp) : Status(fail(std::move(in).error()));
+    } else {
+        st = repo.objects().stream(oid, [&](const char* p, std::size_t n) { return util::write_all(fd, p, n, tmp); });
+    }
     if (!st) {
         dst.reset();
         ::unlink(tmp.c_str());

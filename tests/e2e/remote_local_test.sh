@@ -53,6 +53,19 @@ cmp "$E2E_TMP/origin/model.bin" model.bin || fail "pulled model differs (hardlin
 expect_code 2 "hardlinks" -- mlops remote modify backup hardlinks perhaps
 ok "fetch from a folder hardlinks objects; remote.NAME.hardlinks false copies them"
 
+# pull's checkout skips hashing only what its own fetch has just verified: an object that was in
+# the store already is verified as it is read, so a damaged one is never checked out.
+rm model.bin
+chmod u+w "$(object_path "$oid")"
+printf 'X' | dd of="$(object_path "$oid")" bs=1 seek=1000 conv=notrunc status=none
+expect_code 3 "model.bin.*corrupt" -- mlops pull
+[ ! -e model.bin ] || fail "model.bin checked out from a corrupt local object"
+rm -f "$(object_path "$oid")"
+expect_code 0 "" -- mlops pull
+cmp "$E2E_TMP/origin/model.bin" model.bin || fail "model.bin differs after fetching it again"
+diff -r "$E2E_TMP/origin/data" data || fail "data differs after pull"
+ok "pull verifies objects its fetch did not bring: a damaged local object is never checked out"
+
 cd "$E2E_TMP" && git clone -q origin partial && cd partial
 expect_code 0 "" -- mlops pull data/test
 [ -f data/test/t3.csv ] || fail "partial pull did not write data/test"

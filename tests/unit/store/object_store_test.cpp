@@ -101,3 +101,18 @@ TEST_CASE("corrupt and missing objects are detected, never returned", "[store]")
     CHECK(objects.check(absent).value() == store::ObjectState::missing);
     CHECK(objects.read(absent).error().kind == util::ErrorKind::integrity);
 }
+
+TEST_CASE("only objects noted as verified in this process are trusted without hashing", "[store]") {
+    test::Scratch s;
+    store::ObjectStore objects(s / "objects", s / "tmp");
+    auto a = objects.put_bytes("fetched and verified");
+    REQUIRE(a);
+    CHECK_FALSE(objects.verified_here(a->oid)); // stored, but nobody said it was just verified
+    objects.note_verified(a->oid);
+    CHECK(objects.verified_here(a->oid));
+    // Another store object of the same folder (another process, in effect) knows nothing of it.
+    store::ObjectStore other(s / "objects", s / "tmp");
+    CHECK_FALSE(other.verified_here(a->oid));
+    // Reads still verify: the note only spares a pull's checkout a second hash.
+    CHECK(objects.read(a->oid).value() == "fetched and verified");
+}
