@@ -10,6 +10,8 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libcli11-dev libgit2-dev libssl-dev libyaml-cpp-dev libsqlite3-dev libfmt-dev catch2 \
   nlohmann-json3-dev libcurl4-openssl-dev jq \
   python3 >/dev/null
+# drift: the e2e test compares every statistic with scipy and opens the HTML report in Chromium.
+$SUDO apt-get install -y -qq --no-install-recommends python3-scipy python3-pandas python3-numpy chromium >/dev/null
 # LibTorch for train/evaluate/predict (built as the plugin libmlops_torch.so; mlops builds without it).
 $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev >/dev/null
 # The S3 tests run s3rver and the AWS SDK (npm) on Node.js. A Node.js from elsewhere (NodeSource)

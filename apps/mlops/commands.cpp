@@ -17,6 +17,7 @@ constexpr Command k_commands[] = {
     {"run", register_run},           {"dag", register_dag},   {"runs", register_runs},
     {"params", register_params},     {"metrics", register_metrics},
     {"train", register_train},       {"evaluate", register_evaluate}, {"predict", register_predict},
+    {"drift", register_drift},
     {"model", register_model},
 };
 
@@ -29,7 +30,8 @@ void index_warning(const std::string& m) {
 const char* const k_exit_code_help = R"(Exit codes:
   0    success
   1    the checked condition is false (status, diff, params diff, metrics diff --exit-code
-       found changes; config key unset; evaluate --min/--max missed)
+       found changes; config key unset; evaluate --min/--max missed;
+       drift --fail-on-drift found drift)
   2    usage error or bad input (bad path, bad pointer file, not a repository)
   3    integrity error: a corrupt or missing object, a model bundle unlike its manifest
   4    a lock is held by another mlops process

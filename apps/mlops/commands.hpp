@@ -45,6 +45,7 @@ Runner register_metrics(CLI::App&);
 Runner register_train(CLI::App&);
 Runner register_evaluate(CLI::App&);
 Runner register_predict(CLI::App&);
+Runner register_drift(CLI::App&);
 Runner register_model(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.

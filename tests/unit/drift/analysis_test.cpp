@@ -1,0 +1,89 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include <mlops/drift/analysis.hpp>
+
+using namespace mlops;
+
+namespace {
+drift::ColumnProfile numeric(const std::string& name, const std::vector<double>& v) {
+    drift::ColumnProfile c;
+    c.name = name;
+    c.type = drift::ColumnType::numeric;
+    for (double x : v) c.add_number(x);
+    return c;
+}
+drift::ColumnProfile text(const std::string& name, const std::vector<std::string>& v) {
+    drift::ColumnProfile c;
+    c.name = name;
+    c.type = drift::ColumnType::categorical;
+    for (const auto& x : v) c.add_text(x);
+    return c;
+}
+} // namespace
+
+TEST_CASE("drift.analysis: Evidently's default test per column", "[drift]") {
+    using drift::Method;
+    CHECK(drift::default_method(true, 1000, 6) == Method::ks);
+    CHECK(drift::default_method(true, 1000, 5) == Method::chisquare);
+    CHECK(drift::default_method(true, 1000, 2) == Method::z);
+    CHECK(drift::default_method(false, 500, 3) == Method::chisquare);
+    CHECK(drift::default_method(false, 500, 2) == Method::z);
+    CHECK(drift::default_method(true, 1001, 6) == Method::wasserstein);
+    CHECK(drift::default_method(true, 1001, 5) == Method::jensenshannon);
+    CHECK(drift::default_method(false, 5000, 40) == Method::jensenshannon);
+}
+
+TEST_CASE("drift.analysis: options per column and for all", "[drift]") {
+    drift::Options o;
+    REQUIRE(drift::add_method_option(o, "psi"));
+    REQUIRE(drift::add_method_option(o, "age=anderson"));
+    REQUIRE(drift::add_threshold_option(o, "age=0.2"));
+    CHECK(*o.method == drift::Method::psi);
+    CHECK(o.column_methods.at("age") == drift::Method::anderson);
+    CHECK(o.column_thresholds.at("age") == 0.2);
+    CHECK(!drift::add_method_option(o, "nope"));
+    CHECK(!drift::add_threshold_option(o, "-1"));
+    CHECK(!drift::check_column_options(o, {"height"}));
+    CHECK(drift::check_column_options(o, {"age"}));
+}
+
+TEST_CASE("drift.analysis: a shifted column drifts, constant and empty ones are reported", "[drift]") {
+    drift::Options o;
+    std::vector<double> a, b;
+    for (int i = 0; i < 200; ++i) a.push_back(i % 50), b.push_back(i % 50 + 30);
+    auto r = drift::compare_column(numeric("x", a), numeric("x", b), o);
+    REQUIRE(r);
+    CHECK(r->method == "ks");
+    CHECK(r->drifted);
+    CHECK(r->histogram.bins);
+    auto c = drift::compare_column(numeric("k", {1, 1, 1}), numeric("k", {1, 1}), o);
+    REQUIRE(c);
+    CHECK(c->method == "none");
+    CHECK(!c->drifted);
+    CHECK(c->note == "constant: every value is 1 in both files");
+    auto e = drift::compare_column(numeric("m", {NAN, NAN}), numeric("m", {1, 2}), o);
+    REQUIRE(e);
+    CHECK(e->drifted);
+    CHECK(e->reference_missing == 2);
+    // --method col=ks on a text column is an error naming it; --method ks for all keeps the default.
+    o.column_methods["t"] = drift::Method::ks;
+    auto t = drift::compare_column(text("t", {"a", "b", "a"}), text("t", {"b", "b", "c"}), o);
+    REQUIRE(!t);
+    CHECK(t.error().message.find("ks needs a numeric column") != std::string::npos);
+    o.column_methods.clear();
+    o.method = drift::Method::ks;
+    t = drift::compare_column(text("t", {"a", "b", "a"}), text("t", {"b", "b", "c"}), o);
+    REQUIRE(t);
+    CHECK(t->method == "chisquare");
+}
+
+TEST_CASE("drift.analysis: binned shares fill empty bins like Evidently", "[drift]") {
+    auto b = drift::binned_shares(text("t", {"a", "a", "b"}), text("t", {"a", "c"}), true);
+    REQUIRE(b.reference.size() == 3);
+    CHECK(b.reference[2] == 0.0001); // "c" never in the reference
+    CHECK(b.current[1] == 0.0001);
+    auto raw = drift::binned_shares(text("t", {"a", "a", "b"}), text("t", {"a", "c"}), false);
+    CHECK(raw.reference[2] == 0.0);
+}
