@@ -78,7 +78,7 @@ int run_model_register(Context& ctx, const ModelOptions& opts) {
     // A path in the work tree, else a run id.
     const auto& source = opts.args[1];
     registry::NewVersion nv;
-    auto abs = util::join_path(ctx.cwd(), source);
+    auto abs = ctx.user_path(source);
     if (util::value_or_throw(util::stat_path(abs))) {
         auto rel = ctx.repo_paths({source}).front();
         if (!opts.output.empty())

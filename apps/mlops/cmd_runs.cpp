@@ -1,6 +1,9 @@
-// mlops runs list / runs show: the recorded stage executions.
+// mlops runs list / show / compare: the recorded stage executions.
 #include "commands.hpp"
 
+#include <cmath>
+
+#include <mlops/pipeline/compare.hpp>
 #include <mlops/pipeline/record.hpp>
 
 #include "run_lookup.hpp"
@@ -12,6 +15,8 @@ struct RunsOptions {
     std::size_t limit = 20;
     std::string run;
     bool show_log = false;
+    std::vector<std::string> compare;
+    std::string format = "table";
 };
 
 int run_runs_list(Context& ctx, const RunsOptions& opts) {
@@ -64,6 +69,120 @@ int run_runs_show(Context& ctx, const RunsOptions& opts) {
     return 0;
 }
 
+namespace {
+
+// One row of `runs compare`: a field and its value in every run ("" when the run lacks it).
+struct CompareRow {
+    std::string section; // run, param, metric, input, output
+    std::string key;
+    std::vector<std::optional<nlohmann::json>> values;
+};
+
+void flatten_values(std::map<std::string, nlohmann::json>& out, const nlohmann::json& j, const std::string& prefix) {
+    if (!j.is_object()) {
+        out[prefix] = j;
+        return;
+    }
+    for (const auto& [k, v] : j.items()) flatten_values(out, v, prefix.empty() ? k : prefix + "." + k);
+}
+
+std::vector<CompareRow> compare_rows(const std::vector<pipeline::RunRecord>& runs) {
+    std::vector<CompareRow> rows;
+    auto n = runs.size();
+    auto fixed = [&](const char* key, auto get) {
+        CompareRow r{"run", key, {}};
+        for (const auto& rec : runs) r.values.push_back(get(rec));
+        rows.push_back(std::move(r));
+    };
+    fixed("stage", [](const pipeline::RunRecord& r) { return std::optional<nlohmann::json>(r.stage); });
+    fixed("status", [](const pipeline::RunRecord& r) { return std::optional<nlohmann::json>(r.status); });
+    fixed("commit", [](const pipeline::RunRecord& r) {
+        return std::optional<nlohmann::json>(r.code.commit.empty() ? std::string("-") : r.code.commit.substr(0, 12) + (r.code.dirty ? "+dirty" : ""));
+    });
+    fixed("started", [](const pipeline::RunRecord& r) { return std::optional<nlohmann::json>(pipeline::iso_time(r.started_ns)); });
+    fixed("duration_s", [](const pipeline::RunRecord& r) {
+        return std::optional<nlohmann::json>(std::round(double(r.ended_ns - r.started_ns) / 1e6) / 1e3);
+    });
+    auto keyed = [&](const char* section, auto collect) {
+        std::map<std::string, std::vector<std::optional<nlohmann::json>>> by_key;
+        for (std::size_t i = 0; i < n; ++i) {
+            std::map<std::string, nlohmann::json> flat;
+            collect(runs[i], flat);
+            for (auto& [k, v] : flat) {
+                auto& slot = by_key[k];
+                slot.resize(n);
+                slot[i] = v;
+            }
+        }
+        for (auto& [k, v] : by_key) {
+            v.resize(n);
+            rows.push_back({section, k, std::move(v)});
+        }
+    };
+    keyed("param", [](const pipeline::RunRecord& r, auto& flat) {
+        for (const auto& [file, vals] : r.params.items()) flatten_values(flat, vals, file + ":");
+    });
+    keyed("metric", [](const pipeline::RunRecord& r, auto& flat) {
+        for (const auto& [file, vals] : r.metrics.items()) flatten_values(flat, vals, file + ":");
+    });
+    keyed("input", [](const pipeline::RunRecord& r, auto& flat) {
+        for (const auto& [p, oid] : r.deps) flat[p] = oid.empty() ? std::string("(missing)") : oid.substr(0, 12);
+    });
+    keyed("output", [](const pipeline::RunRecord& r, auto& flat) {
+        for (const auto& o : r.outs) flat[o.path] = o.oid.substr(0, 12);
+    });
+    // "file:" + key: drop the separator's doubled form for top-level keys.
+    for (auto& r : rows)
+        if (auto pos = r.key.find(":."); pos != std::string::npos) r.key.erase(pos + 1, 1);
+    return rows;
+}
+
+} // namespace
+
+int run_runs_compare(Context& ctx, const RunsOptions& opts) {
+    if (opts.compare.size() < 2) throw util::CommandError(util::Error::usage("runs compare needs at least two runs"));
+    auto format = util::value_or_throw(pipeline::parse_table_format(opts.format));
+    std::vector<pipeline::RunRecord> runs;
+    for (const auto& id : opts.compare) runs.push_back(load_run_record(ctx, id));
+    auto rows = compare_rows(runs);
+    auto delta_of = [](const std::optional<nlohmann::json>& base, const std::optional<nlohmann::json>& v) -> std::optional<nlohmann::json> {
+        if (!base || !v || !base->is_number() || !v->is_number()) return std::nullopt;
+        if (base->is_number_integer() && v->is_number_integer()) return nlohmann::json(v->get<std::int64_t>() - base->get<std::int64_t>());
+        return nlohmann::json(v->get<double>() - base->get<double>());
+    };
+    if (ctx.global.json) {
+        nlohmann::json ids = nlohmann::json::array(), list = nlohmann::json::array();
+        for (const auto& r : runs) ids.push_back(r.run_id);
+        for (const auto& r : rows) {
+            nlohmann::json values = nlohmann::json::array(), deltas = nlohmann::json::array();
+            for (std::size_t i = 0; i < r.values.size(); ++i) {
+                values.push_back(r.values[i] ? *r.values[i] : nlohmann::json(nullptr));
+                auto d = i == 0 ? std::nullopt : delta_of(r.values[0], r.values[i]);
+                deltas.push_back(d ? *d : nlohmann::json(nullptr));
+            }
+            bool differs = std::any_of(r.values.begin(), r.values.end(), [&](const auto& v) { return v != r.values[0]; });
+            list.push_back({{"section", r.section}, {"key", r.key}, {"values", values}, {"deltas", deltas}, {"differs", differs}});
+        }
+        ctx.print_json({{"runs", ids}, {"rows", list}});
+        return 0;
+    }
+    pipeline::Table t;
+    t.columns = {"", ""};
+    for (const auto& r : runs) t.columns.push_back(r.run_id);
+    for (const auto& r : rows) {
+        std::vector<std::string> cells{r.section, r.key};
+        for (std::size_t i = 0; i < r.values.size(); ++i) {
+            auto cell = pipeline::format_value(r.values[i]);
+            if (auto d = i == 0 ? std::nullopt : delta_of(r.values[0], r.values[i]); d && r.section != "run")
+                cell += " (" + pipeline::format_delta(d) + ")";
+            cells.push_back(cell);
+        }
+        t.rows.push_back(std::move(cells));
+    }
+    ctx.out() << pipeline::render_table(t, format);
+    return 0;
+}
+
 Runner register_runs(CLI::App& app) {
     auto opts = std::make_shared<RunsOptions>();
     auto* cmd = app.add_subcommand("runs", "List and show recorded stage runs");
@@ -74,9 +193,13 @@ Runner register_runs(CLI::App& app) {
     auto* show = cmd->add_subcommand("show", "One run: command, inputs, params, outputs, metrics, code, log");
     show->add_option("run", opts->run, "Run id (or a unique prefix)")->required();
     show->add_flag("--log", opts->show_log, "Print the captured output too");
-    return [opts, list, show](Context& ctx) {
+    auto* compare = cmd->add_subcommand("compare", "Runs side by side: params, metrics, inputs, outputs and code, with deltas");
+    compare->add_option("runs", opts->compare, "Two or more run ids (or unique prefixes); deltas are against the first")->required();
+    compare->add_option("--format", opts->format, "table (default) or md");
+    return [opts, list, show, compare](Context& ctx) {
         if (list->parsed()) return run_runs_list(ctx, *opts);
         if (show->parsed()) return run_runs_show(ctx, *opts);
+        if (compare->parsed()) return run_runs_compare(ctx, *opts);
         return int(util::ExitCode::usage);
     };
 }

@@ -19,6 +19,8 @@ constexpr Command k_commands[] = {
     {"train", register_train},       {"evaluate", register_evaluate}, {"predict", register_predict},
     {"drift", register_drift},
     {"model", register_model},
+    {"lineage", register_lineage},
+    {"reproduce", register_reproduce},
 };
 
 Context* g_ctx = nullptr;

@@ -47,6 +47,8 @@ Runner register_evaluate(CLI::App&);
 Runner register_predict(CLI::App&);
 Runner register_drift(CLI::App&);
 Runner register_model(CLI::App&);
+Runner register_lineage(CLI::App&);
+Runner register_reproduce(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.
 int run_main(int argc, char** argv, Context& ctx);

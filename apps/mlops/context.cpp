@@ -65,4 +65,9 @@ std::string paint(const Context& ctx, const char* code, const std::string& text)
     return std::string("\x1b[") + code + "m" + text + "\x1b[0m";
 }
 
+std::string Context::user_path(const std::string& p) const {
+    if (global.directory.empty() || p.empty() || p.front() == '/') return p;
+    return util::join_path(cwd(), p);
+}
+
 } // namespace mlops::cli

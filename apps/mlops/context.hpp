@@ -38,6 +38,9 @@ class Context {
     // Human output, suppressed by -q.
     void say(const std::string& line);
     void warn(const std::string& line);
+    // A path the user typed, usable from this process: absolute ones as they are, relative ones
+    // against the working directory after -C.
+    std::string user_path(const std::string& p) const;
     // A repo-relative path as the user would type it from cwd.
     std::string display(const std::string& rel);
 

@@ -23,10 +23,7 @@ TorchPlugin load_torch() {
     return TorchPlugin{std::move(p), api};
 }
 
-std::string user_path(const Context& ctx, const std::string& p) {
-    if (ctx.global.directory.empty() || p.empty() || p.front() == '/') return p;
-    return util::join_path(ctx.cwd(), p);
-}
+std::string user_path(const Context& ctx, const std::string& p) { return ctx.user_path(p); }
 
 LoadedModel::LoadedModel(const TorchPlugin& torch, const std::string& dir, int threads) : m_api(torch.api), m_dir(dir) {
     m_manifest = util::value_or_throw(ml::open_bundle(dir));

@@ -112,7 +112,7 @@ std::vector<remote::Root> model_roots(Context& ctx, std::vector<std::string>& ar
     std::vector<remote::Root> roots;
     std::vector<std::string> paths;
     for (const auto& a : args) {
-        bool is_path = util::value_or_throw(util::stat_path(util::join_path(ctx.cwd(), a))).has_value();
+        bool is_path = util::value_or_throw(util::stat_path(ctx.user_path(a))).has_value();
         if (is_path || !registry::looks_like_model_ref(a)) {
             paths.push_back(a);
             continue;

@@ -1,5 +1,7 @@
 #include <mlops/gitrepo/git_repo.hpp>
 
+#include <mlops/util/fs.hpp>
+
 #include <git2.h>
 #include <algorithm>
 #include <dlfcn.h>
@@ -22,6 +24,7 @@ namespace {
     X(git_blob_rawcontent) \
     X(git_blob_rawsize) \
     X(git_buf_dispose) \
+    X(git_checkout_head) \
     X(git_commit_author) \
     X(git_commit_free) \
     X(git_commit_id) \
@@ -52,9 +55,11 @@ namespace {
     X(git_repository_discover) \
     X(git_repository_free) \
     X(git_repository_index) \
+    X(git_repository_init) \
     X(git_repository_open) \
     X(git_repository_open_ext) \
     X(git_repository_path) \
+    X(git_repository_set_head_detached) \
     X(git_repository_workdir) \
     X(git_revparse_single) \
     X(git_revwalk_free) \
@@ -182,6 +187,27 @@ std::string GitRepo::git_dir() const {
     std::string p = git_repository_path(m_repo);
     if (p.size() > 1 && p.back() == '/') p.pop_back();
     return p;
+}
+
+Status GitRepo::checkout_into(std::string_view commit_id, const std::string& dest) const {
+    auto oid = MLOPS_TRY(parse_oid(commit_id));
+    git_commit* c = nullptr;
+    if (git_commit_lookup(&c, m_repo, &oid) != 0)
+        return fail(Error::usage(fmt::format("commit {} does not exist in the repository {}", commit_id, m_work_tree)));
+    Commit owned(c);
+    git_repository* fresh = nullptr;
+    if (git_repository_init(&fresh, dest.c_str(), 0) != 0) return fail(last_git_error(fmt::format("cannot create a repository at {}", dest)));
+    git_repository_free(fresh);
+    // Borrow this repository's objects instead of copying them (git clone --shared).
+    MLOPS_TRYV(util::write_file_atomic(dest + "/.git/objects/info/alternates", git_dir() + "/objects\n", util::Durability::none));
+    git_repository* repo = nullptr;
+    if (git_repository_open(&repo, dest.c_str()) != 0) return fail(last_git_error(fmt::format("cannot open {}", dest)));
+    std::unique_ptr<git_repository, Deleter<git_repository, &git_repository_free>> r(repo);
+    if (git_repository_set_head_detached(repo, &oid) != 0) return fail(last_git_error(fmt::format("cannot point {} at {}", dest, commit_id)));
+    git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
+    opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+    if (git_checkout_head(repo, &opts) != 0) return fail(last_git_error(fmt::format("cannot check out {} into {}", commit_id, dest)));
+    return {};
 }
 
 Result<std::string> GitRepo::resolve_commit(std::string_view rev) const {

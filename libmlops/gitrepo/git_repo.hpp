@@ -45,6 +45,10 @@ class GitRepo {
     const std::string& work_tree() const { return m_work_tree; }
     std::string git_dir() const;
 
+    // A new repository at `dest` (an empty folder) that borrows this one's objects (alternates, like
+    // `git clone --shared`), with HEAD detached at `commit` and its files checked out. A commit this
+    // repository does not have is a usage error naming it.
+    Status checkout_into(std::string_view commit, const std::string& dest) const;
     // Resolves a revision ("HEAD", "main~2", a tag, an id) to a commit id. Errors name the revision.
     Result<std::string> resolve_commit(std::string_view rev) const;
     // Nullopt for an unborn HEAD (no commits yet).
