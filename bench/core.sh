@@ -15,6 +15,8 @@
 #   BENCH_SCALE      full (default: 50,000 files + 1 GiB) or small (5,000 files + 100 MiB)
 #   BENCH_RUNS       runs of the fast add-type contenders (mlops, floors); default 3
 #   BENCH_RUNS_SLOW  runs of git-lfs and git-annex; default 3 at small scale, 1 at full scale
+#   BENCH_STATUS_ROUNDS  rounds of hyperfine for status on the dataset (10 runs of each command a
+#                    round); default 3
 #   BENCH_WORK       scratch folder (default bench/work/core-SCALE, gitignored); the dataset is kept
 #                    there and reused by later runs with the same scale and seed
 #   BENCH_SEED       dataset seed (default 20240502)
@@ -38,6 +40,7 @@ small) FOLDERS=10 PER_FOLDER=500 BIG_MIB=100 RUNS_SLOW=${BENCH_RUNS_SLOW:-3} ;;
     ;;
 esac
 RUNS_FAST=${BENCH_RUNS:-3}
+STATUS_ROUNDS=${BENCH_STATUS_ROUNDS:-3}
 SEED=${BENCH_SEED:-20240502}
 WORK=${BENCH_WORK:-$ROOT/bench/work/core-$SCALE}
 DOC=${BENCH_DOC:-$ROOT/docs/benchmarks.md}
@@ -279,9 +282,28 @@ for _ in 1 2; do
     git -C "$ST/git" status >/dev/null
 done
 sync
-hf status "$WORK/status.json" 2 10 \
-    --command-name mlops-status "$MLOPS -C $ST/mlops status" \
-    --command-name git-status "git -C $ST/git status"
+# Rounds of hyperfine, each running both commands: load on the shared machine changes within
+# seconds, so the figures are medians over every round's runs rather than one block per command.
+for ((R = 1; R <= STATUS_ROUNDS; R++)); do
+    hf status-$R "$WORK/status-$R.json" 2 10 \
+        --command-name mlops-status "$MLOPS -C $ST/mlops status" \
+        --command-name git-status "git -C $ST/git status"
+done
+python3 - "$WORK/status.json" "$STATUS_ROUNDS" <<'PY3'
+import json, statistics as st, sys
+out, rounds = sys.argv[1], int(sys.argv[2])
+parts = [json.load(open(out.replace("status.json", f"status-{r}.json"))) for r in range(1, rounds + 1)]
+merged = []
+for i, first in enumerate(parts[0]["results"]):
+    rs = [p["results"][i] for p in parts]
+    times = [t for r in rs for t in r["times"]]
+    merged.append({"command": first["command"], "times": times, "median": st.median(times), "min": min(times),
+                   "max": max(times), "mean": st.mean(times), "user": st.mean(r["user"] for r in rs),
+                   "system": st.mean(r["system"] for r in rs)})
+json.dump({"results": merged}, open(out, "w"))
+others = [float(open(out.replace("status.json", f"status-{r}.json.other")).read()) for r in range(1, rounds + 1)]
+open(out + ".other", "w").write(f"{st.mean(others):.2f}\n")
+PY3
 
 # ---------------------------------------------------------------- 4: small repository
 say "small repository: mlops --version, mlops status"
@@ -320,7 +342,7 @@ export B_SCALE=$SCALE B_NFILES=$NFILES B_DATA_BYTES=$DATA_BYTES B_BIG_MIB=$BIG_M
     B_V_MLOPS="$("$MLOPS" --version)" B_V_GIT="$(git --version)" B_V_LFS="$(git lfs version)" \
     B_V_ANNEX="$(git annex version --raw 2>/dev/null || git annex version | head -n1)" \
     B_QUIET=$QUIET B_QUIET_MAX=$QUIET_MAX B_V_HYPERFINE="$(hyperfine --version)" B_V_COREUTILS="$(sha256sum --version | head -n1)" \
-    B_RES=$RES B_STATUS_JSON=$WORK/status.json B_SMALL_JSON=$WORK/small.json B_DOC=$DOC \
+    B_STATUS_ROUNDS=$STATUS_ROUNDS B_RES=$RES B_STATUS_JSON=$WORK/status.json B_SMALL_JSON=$WORK/small.json B_DOC=$DOC \
     B_WORK_REL="${WORK#"$ROOT"/}" B_COMMIT="$COMMIT"
 python3 - <<'PY'
 import json, os, re, statistics as st
@@ -435,12 +457,13 @@ Written by `bench/core.sh` (do not edit by hand: the script replaces this sectio
   `git init && git annex init`, then `git annex add data` (default settings: SHA256E backend, one job). git-lfs and
   git-annex do not `sync` at the end; their figures are therefore, if anything, favourable to them.
 - **Status:** the same dataset committed to a plain git repository (no lfs) and tracked by mlops in another;
-  each status command runs twice before measuring (stat caches warm), then
-  `hyperfine -N --warmup 2 --runs 10 --export-json … 'mlops -C REPO status' 'git -C REPO status'`.
+  each status command runs twice before measuring (stat caches warm), then {E['B_STATUS_ROUNDS']} rounds of
+  `hyperfine -N --warmup 2 --runs 10 --export-json … 'mlops -C REPO status' 'git -C REPO status'`; the figures
+  are over all rounds' runs.
 - **Small repository:** three small files tracked by mlops (`data/` with two files, `model.bin` of 64 KiB), measured
   from inside it with `hyperfine -N --warmup 5 --runs 50 --export-json … 'mlops --version' 'mlops status'`.
 - **LibTorch boundary:** `ldd mlops | grep -Ei 'libtorch|libc10'` → {E['B_TORCH']}.
-- **Reproduce:** `BENCH_SCALE={E['B_SCALE']} bench/core.sh` (knobs: `BENCH_RUNS`, `BENCH_RUNS_SLOW`, `BENCH_WORK`,
+- **Reproduce:** `BENCH_SCALE={E['B_SCALE']} bench/core.sh` (knobs: `BENCH_RUNS`, `BENCH_RUNS_SLOW`, `BENCH_STATUS_ROUNDS`, `BENCH_WORK`,
   `BENCH_SEED`, `BENCH_QUIET`, `BENCH_QUIET_MAX`, `MLOPS`); raw data is left in `{E['B_WORK_REL']}/` (`results.tsv`, `status.json`, `small.json`, `logs/`).
 <!-- bench:core:end -->"""
 
