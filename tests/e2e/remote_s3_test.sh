@@ -132,4 +132,20 @@ expect_code 0 "" -- mlops pull -r killed
 diff -r "$E2E_TMP/origin/data" data && cmp big.bin "$E2E_TMP/origin/big.bin" || fail "pull after kill -9 differs"
 expect_code 0 "" -- mlops fsck
 ok "kill -9 in the middle of an S3 push and pull: rerunning completes"
+
+# Run records and the registry travel through S3 too (listed under refs/).
+cd "$E2E_TMP/origin"
+printf 'stages:\n  make:\n    cmd: printf w > w.bin\n    outs: [w.bin]\n' > mlops.yaml
+mlops run -q
+mlops model register m w.bin --metric accuracy=0.9 -q
+mlops model promote m 1 --to production -q
+out=$(mlops push --json -r s3)
+assert_eq "$(jq -c .records <<<"$out")" '{"registry":2,"runs":1}' "records listed on S3"
+cd "$E2E_TMP/clone"
+out=$(mlops fetch --json)
+assert_eq "$(jq -c .records <<<"$out")" '{"registry":2,"runs":1}' "records fetched from S3"
+assert_eq "$(mlops model show m@production --json | jq -r .version)" 1 "the registry arrived through S3"
+expect_code 0 "" -- mlops fetch m@production
+cmp "$(object_path "$(mlops model show m:1 --json | jq -r .model.oid)")" "$E2E_TMP/origin/w.bin" || fail "fetch NAME@ALIAS from S3"
+ok "run records and the registry travel through S3"
 finish
