@@ -52,18 +52,12 @@ drift::Input resolve(Context& ctx, const std::string& text) {
     return {text, path};
 }
 
-// The model bundle folder for --model. A folder made by `mlops train` is used as it is.
-//
-// MODEL REGISTRY HOOK: `NAME@alias` (e.g. `churn@production`) is to be resolved through the model
-// registry (libmlops/registry/) into the bundle folder of that version. Wire the registry lookup in
-// here; everything after this function only needs the folder.
+// The model bundle folder for --model: a folder made by `mlops train`, or a registered model
+// (NAME@ALIAS, NAME:VERSION) written out of the store.
 std::string resolve_model(Context& ctx, const std::string& spec) {
-    auto path = user_path(ctx, spec);
+    auto path = model_dir(ctx, spec);
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) return path;
-    if (spec.find('@') != std::string::npos)
-        throw util::CommandError(util::Error::usage(fmt::format(
-            "--model {}: model registry names (NAME@alias) are not available in this build; give a model bundle folder", spec)));
     throw util::CommandError(util::Error::usage(fmt::format("--model {}: no such model bundle folder", spec)));
 }
 

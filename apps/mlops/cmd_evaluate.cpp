@@ -62,7 +62,7 @@ int run_evaluate(Context& ctx, const EvaluateOptions& opts) {
     std::vector<ml::Threshold> thresholds;
     for (const auto& t : opts.mins) thresholds.push_back(util::value_or_throw(ml::parse_threshold(t, true)));
     for (const auto& t : opts.maxs) thresholds.push_back(util::value_or_throw(ml::parse_threshold(t, false)));
-    ModelOnData in(ctx, opts.model, opts.data, opts.threads);
+    ModelOnData in(ctx, model_dir(ctx, opts.model), opts.data, opts.threads);
     auto& [torch, model, reader, csv] = in;
     const auto& pre = model.preprocessor();
     const auto& enc = model.target();

@@ -45,7 +45,7 @@ std::string float_text(float v) {
 } // namespace
 
 int run_predict(Context& ctx, const PredictOptions& opts) {
-    ModelOnData in(ctx, opts.model, opts.data, opts.threads);
+    ModelOnData in(ctx, model_dir(ctx, opts.model), opts.data, opts.threads);
     auto& [torch, model, reader, csv] = in;
     const auto& pre = model.preprocessor();
     const auto& enc = model.target();

@@ -1,5 +1,8 @@
 #include "ml_cli.hpp"
 
+#include <mlops/registry/registry.hpp>
+#include <mlops/util/fs.hpp>
+
 #include <mlops/ml/bundle.hpp>
 #include <mlops/ml/metrics.hpp>
 #include <mlops/util/paths.hpp>
@@ -24,6 +27,15 @@ TorchPlugin load_torch() {
 }
 
 std::string user_path(const Context& ctx, const std::string& p) { return ctx.user_path(p); }
+
+std::string model_dir(Context& ctx, const std::string& spec) {
+    auto path = ctx.user_path(spec);
+    if (util::value_or_throw(util::stat_path(path)) || !registry::looks_like_model_ref(spec)) return path;
+    auto ref = util::value_or_throw(registry::parse_model_ref(spec));
+    auto state = util::value_or_throw(registry::load_model(ctx.repo(), ref.name));
+    const auto* v = util::value_or_throw(registry::resolve(state, ref));
+    return util::value_or_throw(registry::model_folder(ctx.repo(), *v));
+}
 
 LoadedModel::LoadedModel(const TorchPlugin& torch, const std::string& dir, int threads) : m_api(torch.api), m_dir(dir) {
     m_manifest = util::value_or_throw(ml::open_bundle(dir));

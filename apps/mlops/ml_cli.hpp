@@ -27,6 +27,9 @@ TorchPlugin load_torch();
 
 // A path the user typed, as seen from the working directory after -C.
 std::string user_path(const Context& ctx, const std::string& p);
+// A model given on the command line: a bundle folder, or a registered model (NAME@ALIAS,
+// NAME:VERSION), written out of the store into a cached folder (registry::model_folder).
+std::string model_dir(Context& ctx, const std::string& spec);
 
 // A bundle opened for inference: verified against its manifest, module loaded.
 class LoadedModel {

@@ -1,17 +1,20 @@
 #include <mlops/registry/registry.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <set>
 
 #include <fmt/format.h>
 
 #include <mlops/index/index.hpp>
+#include <mlops/ml/bundle.hpp>
 #include <mlops/pipeline/record.hpp>
 #include <mlops/store/tree.hpp>
 #include <mlops/util/fs.hpp>
 #include <mlops/util/hash.hpp>
 #include <mlops/util/paths.hpp>
+#include <mlops/workspace/materialize.hpp>
 #include <mlops/workspace/scan.hpp>
 
 namespace mlops::registry {
@@ -600,6 +603,40 @@ Result<NewVersion> describe_run(Repository& repo, const std::string& run_prefix,
     nv.run_oid = rows.front().oid;
     MLOPS_TRYV(complete(repo, nv, rec));
     return nv;
+}
+
+// ---- using a registered model ----
+
+Result<std::string> model_folder(Repository& repo, const VersionEntry& v) {
+    std::string dir = fmt::format("{}/tmp/models/{}", repo.mlops_dir(), v.model_oid);
+    if (MLOPS_TRY(util::stat_path(dir))) return dir;
+    if (!repo.objects().exists(v.model_oid))
+        return fail(Error::usage(fmt::format("model {}:{} ({}) is not in the local store; run `mlops fetch {}:{}`", v.name, v.version,
+                                             short_oid(v.model_oid), v.name, v.version)));
+    if (v.model_kind != "dir")
+        return fail(Error::usage(fmt::format("model {}:{} is a single file, not a model bundle folder", v.name, v.version)));
+    auto tree = MLOPS_TRY(store::Tree::parse(MLOPS_TRY(repo.objects().read(v.model_oid)), v.model_oid));
+    MLOPS_TRYV(util::make_dirs(util::parent_path(dir)));
+    std::string tmp = util::temp_name_in(util::parent_path(dir));
+    static const std::vector<workspace::LinkType> k_copy{workspace::LinkType::copy};
+    auto write = [&]() -> Status {
+        for (const auto& e : tree.entries) {
+            if (!repo.objects().exists(e.oid))
+                return fail(Error::usage(fmt::format("model {}:{}: its file {} is not in the local store; run `mlops fetch {}:{}`", v.name,
+                                                     v.version, e.path, v.name, v.version)));
+            std::string to = tmp + "/" + e.path;
+            MLOPS_TRYV(util::make_dirs(util::parent_path(to)));
+            MLOPS_TRYV(workspace::materialize_file(repo, e.oid, e.mode, to, k_copy));
+        }
+        return {};
+    };
+    MLOPS_TRYV(util::make_dirs(tmp));
+    auto st = write();
+    if (st && ::rename(tmp.c_str(), dir.c_str()) != 0 && errno != EEXIST && errno != ENOTEMPTY)
+        st = fail(Error::from_errno(fmt::format("cannot rename {} to {}", tmp, dir), errno));
+    if (MLOPS_TRY(util::stat_path(tmp))) ml::remove_tree(tmp);
+    if (!st) return fail(std::move(st).error());
+    return dir;
 }
 
 // ---- index, gc and travel ----

@@ -140,6 +140,12 @@ Result<NewVersion> describe_path(workspace::Repository& repo, const std::string&
 // The same for a run's output: `output` names it when the run has several ("" = the one bundle).
 Result<NewVersion> describe_run(workspace::Repository& repo, const std::string& run_prefix, const std::string& output);
 
+// A folder holding the version's model (a bundle), for the commands that load models by NAME@ALIAS:
+// `.mlops/tmp/models/<oid>` (ignored by git), written from the store the first time (temporary folder, then
+// rename) and reused after; loaders verify the bundle against its manifest anyway. A model not in
+// the local store is a usage error that says how to fetch it.
+Result<std::string> model_folder(workspace::Repository& repo, const VersionEntry& v);
+
 // Moves (or, with to_entry "", deletes) an alias: writes the event object, then its index row.
 Result<AliasEvent> move_alias(workspace::Repository& repo, const std::string& name, const std::string& alias,
                               const std::string& to_entry, const std::string& action, const nlohmann::json& gates);

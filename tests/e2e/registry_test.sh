@@ -113,6 +113,15 @@ assert_eq "$(mlops model show bc@production --json | json_get 'j["version"]')" 1
 expect_code 2 "no earlier holder to roll back to" -- mlops model rollback bc production
 ok "rollback moves the alias back"
 
+# --- commands that load models take NAME@ALIAS ---------------------------------------------------
+got=$(mlops evaluate bc@production data/test.csv --json | jq -r .accuracy)
+python3 -c "assert abs($got - $acc1) < 1e-12" || fail "evaluate bc@production gives version 1's accuracy ($got vs $acc1)"
+mlops predict bc:2 data/test.csv -o "$E2E_TMP/pred.csv" -q
+[ "$(wc -l < "$E2E_TMP/pred.csv")" -gt 100 ] || fail "predict bc:2"
+mlops drift data/train.csv data/test.csv --model bc@production --target target --json > "$E2E_TMP/drift.json" || true
+jq -e '.' "$E2E_TMP/drift.json" > /dev/null || fail "drift --model bc@production"
+ok "evaluate, predict and drift load registered models by NAME@ALIAS and NAME:VERSION"
+
 # --- bad input: one line, exit 2, nothing changed --------------------------------------------
 before=$(repo_state)
 expect_code 2 "no model named 'nope' in the registry \(models: bc\)" -- mlops model show nope
