@@ -11,6 +11,7 @@
 # Environment:
 #   BENCH_SCALE  full (default: 10,000 files + 512 MiB) or small (1,000 files + 64 MiB)
 #   BENCH_JOBS   concurrency for both mlops (-j) and the Node client (default 8)
+#   BENCH_ROUNDS rounds of the local pull and its peer, interleaved; medians (default 3)
 #   BENCH_WORK   scratch folder (default bench/work/remote-SCALE, gitignored); the dataset and the
 #                origin repository are kept and reused
 #   BENCH_DOC    Markdown file to update (default docs/benchmarks.md); BENCH_DOC=none skips it
@@ -28,6 +29,7 @@ small) FILES=1000 BIG_MIB=64 ;;
     ;;
 esac
 JOBS=${BENCH_JOBS:-8}
+ROUNDS=${BENCH_ROUNDS:-3}
 WORK=${BENCH_WORK:-$ROOT/bench/work/remote-$SCALE}
 DOC=${BENCH_DOC:-$ROOT/docs/benchmarks.md}
 export MLOPS_PROGRESS=0 NODE_NO_WARNINGS=1 AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
@@ -57,6 +59,7 @@ elapsed() {
     end=$(date +%s.%N)
     echo "$end - $start" | bc -l | xargs printf '%.3f'
 }
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%.3f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 rate() { echo "$1 / 1048576 / $2" | bc -l | xargs printf '%.0f'; } # MiB/s
 ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
 
@@ -130,16 +133,23 @@ say "local folder: mlops fetch, then mlops checkout, into a fresh clone"
 T_LFETCH=$(cd "$RUN/clone-local" && elapsed "$MLOPS" fetch -r local -j "$JOBS")
 T_LCO=$(cd "$RUN/clone-local" && elapsed "$MLOPS" checkout)
 T_LFC=$(echo "$T_LFETCH + $T_LCO" | bc -l | xargs printf '%.3f')
-# pull is one process: its checkout does not hash again what its fetch has just verified.
-git clone -q "$ORIGIN" "$RUN/clone-pull"
-say "local folder: mlops pull into a fresh clone"
-T_LPULL=$(cd "$RUN/clone-pull" && elapsed "$MLOPS" pull -r local -j "$JOBS")
-say "local folder: cp -r + sync back (the pull's peer)"
-T_CP2=$(elapsed sh -c "cp -r '$RUN/local-remote' '$RUN/cp-back' && sync")
 cmp "$ORIGIN/data/big.bin" "$RUN/clone-local/data/big.bin"
-cmp "$ORIGIN/data/big.bin" "$RUN/clone-pull/data/big.bin"
-diff -r "$ORIGIN/data" "$RUN/clone-pull/data" >/dev/null || { echo "remote.sh: pulled data differs" >&2; exit 1; }
-discard "$RUN/clone-local" "$RUN/clone-pull" "$RUN/cp-back" "$RUN/local-remote"
+discard "$RUN/clone-local"
+# pull is one process: its checkout does not hash again what its fetch has just verified. The
+# target's pair (pull, and cp -r + sync of the remote) runs in interleaved rounds: the load of the
+# shared machine changes within seconds, so medians of rounds, not one run of each.
+CP2S=() PULLS=()
+for ((R = 1; R <= ROUNDS; R++)); do
+    say "local folder, round $R/$ROUNDS: cp -r + sync of the remote (the pull's peer), then mlops pull into a fresh clone"
+    CP2S+=("$(elapsed sh -c "cp -r '$RUN/local-remote' '$RUN/cp-back' && sync")")
+    git clone -q "$ORIGIN" "$RUN/clone-pull"
+    PULLS+=("$(cd "$RUN/clone-pull" && elapsed "$MLOPS" pull -r local -j "$JOBS")")
+    diff -r "$ORIGIN/data" "$RUN/clone-pull/data" >/dev/null || { echo "remote.sh: pulled data differs" >&2; exit 1; }
+    discard "$RUN/clone-pull" "$RUN/cp-back"
+done
+T_CP2=$(median "${CP2S[@]}")
+T_LPULL=$(median "${PULLS[@]}")
+discard "$RUN/local-remote"
 
 # ---------------------------------------------------------------- S3 on s3rver
 mkdir -p "$RUN/s3data"
@@ -195,7 +205,7 @@ them again. The peers neither verify nor check out.
 | push to a local folder | ${T_LPUSH} s ($(rate "$BYTES" "$T_LPUSH") MiB/s) | \`cp -r\` + \`sync\` | ${T_CP} s ($(rate "$BYTES" "$T_CP") MiB/s) | $(ratio "$T_CP" "$T_LPUSH")× |
 | fetch from a local folder (fresh clone) | ${T_LFETCH} s ($(rate "$BYTES" "$T_LFETCH") MiB/s) | \`cp -r\` + \`sync\` of the remote | ${T_CP2} s ($(rate "$BYTES" "$T_CP2") MiB/s) | $(ratio "$T_CP2" "$T_LFETCH")× |
 | fetch, then checkout (${T_LCO} s): two commands, local folder | ${T_LFC} s ($(rate "$BYTES" "$T_LFC") MiB/s) | \`cp -r\` + \`sync\` of the remote | ${T_CP2} s | $(ratio "$T_CP2" "$T_LFC")× |
-| **pull**, local folder (fresh clone) | ${T_LPULL} s ($(rate "$BYTES" "$T_LPULL") MiB/s) | \`cp -r\` + \`sync\` of the remote | ${T_CP2} s | $(ratio "$T_CP2" "$T_LPULL")× |
+| **pull**, local folder (fresh clone), median of $ROUNDS rounds | ${T_LPULL} s ($(rate "$BYTES" "$T_LPULL") MiB/s) | \`cp -r\` + \`sync\` of the remote, median | ${T_CP2} s | $(ratio "$T_CP2" "$T_LPULL")× |
 | push to S3 (s3rver) | ${T_SPUSH} s ($(rate "$BYTES" "$T_SPUSH") MiB/s) | Node \`@aws-sdk/client-s3\` upload | ${T_NUP} s ($(rate "$BYTES" "$T_NUP") MiB/s) | $(ratio "$T_NUP" "$T_SPUSH")× |
 | fetch from S3 (s3rver, fresh clone) | ${T_SFETCH} s ($(rate "$BYTES" "$T_SFETCH") MiB/s) | Node \`@aws-sdk/client-s3\` download | ${T_NDOWN} s ($(rate "$BYTES" "$T_NDOWN") MiB/s) | $(ratio "$T_NDOWN" "$T_SFETCH")× |
 | fetch, then checkout (${T_SCO} s): two commands, S3 | ${T_SFC} s ($(rate "$BYTES" "$T_SFC") MiB/s) | Node \`@aws-sdk/client-s3\` download | ${T_NDOWN} s | $(ratio "$T_NDOWN" "$T_SFC")× |
@@ -203,6 +213,9 @@ them again. The peers neither verify nor check out.
 | second push, nothing new: local folder (asks for every object) | ${T_LPUSH2} s | target | < 1 s | |
 | second push, nothing new: S3 (record of what the remote has) | ${T_SPUSH2} s | target | < 1 s | |
 | second push, nothing new: S3, \`--recheck\` (lists the remote) | ${T_SPUSH3} s | target | < 1 s | |
+
+Local pull rounds (pull / \`cp -r\` + \`sync\`, seconds): $(for ((i = 0; i < ROUNDS; i++)); do printf '%s / %s; ' "${PULLS[$i]}" "${CP2S[$i]}"; done)
+the other rows are one run each, and the fetch row's peer is the same median.
 
 Targets (issue 3): local folder ≥ 0.8× \`cp -r\`; S3 no slower than the SDK script; a second push
 under 1 s. Reproduce with \`bash bench/remote.sh\` (\`BENCH_SCALE=small\` for a quick run).
