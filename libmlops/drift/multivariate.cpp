@@ -69,18 +69,17 @@ struct Pca {
             double x = cols[j]->values[row];
             z[j] = std::isnan(x) ? 0.0 : (x - mean[j]) / scale[j];
         }
+        // The basis is orthonormal: |z - V V'z|^2 = |z|^2 - |V'z|^2.
+        double zz = 0;
+        for (std::size_t j = 0; j < p; ++j) zz += z[j] * z[j];
+        double yy = 0;
         for (std::size_t c = 0; c < k; ++c) {
             double s = 0;
             for (std::size_t j = 0; j < p; ++j) s += basis[j * k + c] * z[j];
             y[c] = s;
+            yy += s * s;
         }
-        double e = 0;
-        for (std::size_t j = 0; j < p; ++j) {
-            double r = 0;
-            for (std::size_t c = 0; c < k; ++c) r += basis[j * k + c] * y[c];
-            e += (z[j] - r) * (z[j] - r);
-        }
-        return std::sqrt(e);
+        return std::sqrt(std::max(zz - yy, 0.0));
     }
 };
 
@@ -100,10 +99,10 @@ std::vector<Chunk> split(std::size_t rows, std::size_t count) {
 void chunk_errors(const Pca& pca, const std::vector<const ColumnProfile*>& cols, std::vector<Chunk>& chunks, unsigned threads) {
     (void)util::parallel_for(chunks.size(), threads, [&](std::size_t i) -> util::Status {
         std::vector<double> z(pca.p), y(pca.k);
-        Accumulator acc;
+        double sum = 0; // chunk means are compared at a precision far coarser than this sum's
         for (std::size_t r = chunks[i].first_row; r < chunks[i].first_row + chunks[i].rows; ++r)
-            acc.add(pca.error(cols, r, z, y));
-        chunks[i].error = acc.value() / double(chunks[i].rows);
+            sum += pca.error(cols, r, z, y);
+        chunks[i].error = sum / double(chunks[i].rows);
         return {};
     });
 }
@@ -120,14 +119,15 @@ MultivariateResult reconstruction_drift(const DatasetProfile& ref, const Dataset
         const auto* a = ref.find(name);
         const auto* b = cur.find(name);
         if (!a || !b || a->type != ColumnType::numeric || a->present() < 2) continue;
-        Accumulator s;
+        // Plain sums: standardising needs no more than double precision.
+        double s = 0;
         for (double x : a->values)
-            if (!std::isnan(x)) s.add(x);
-        double mean = s.value() / double(a->present());
-        Accumulator d;
+            if (!std::isnan(x)) s += x;
+        double mean = s / double(a->present());
+        double d = 0;
         for (double x : a->values)
-            if (!std::isnan(x)) d.add((x - mean) * (x - mean));
-        double sd = std::sqrt(d.value() / double(a->present()));
+            if (!std::isnan(x)) d += (x - mean) * (x - mean);
+        double sd = std::sqrt(d / double(a->present()));
         if (!(sd > 0)) continue; // a constant column carries no variance
         pca.ref_cols.push_back(a);
         pca.cur_cols.push_back(b);

@@ -58,10 +58,10 @@ double value_of(std::uint64_t k) {
     return d;
 }
 
-// LSD radix sort, 11 bits a pass (6 passes, fewer when a digit is the same for every value):
-// several times faster than std::sort on a million values.
+// LSD radix sort, 16 bits a pass (4 passes, fewer when a digit is the same for every value):
+// about three times faster than std::sort on a million values.
 void radix_sort(std::vector<std::uint64_t>& keys) {
-    constexpr int k_bits = 11;
+    constexpr int k_bits = 16;
     constexpr std::size_t k_buckets = std::size_t(1) << k_bits;
     std::vector<std::uint64_t> tmp(keys.size());
     std::vector<std::size_t> count(k_buckets);
@@ -96,7 +96,8 @@ std::vector<double> ColumnProfile::sorted_values() const {
     for (double v : values)
         if (!std::isnan(v)) keys.push_back(key_of(v));
     radix_sort(keys);
-    for (auto k : keys) out.push_back(value_of(k));
+    out.resize(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) out[i] = value_of(keys[i]);
     return out;
 }
 
@@ -239,6 +240,7 @@ util::Result<DatasetProfile> read_profile(const std::string& path, const std::st
         }));
         p.rows += frame->rows;
         if (hook) MLOPS_TRYV(hook(*frame, p));
+        reader->release_parsed();
     }
     if (p.rows == 0) return util::fail(util::Error::usage(fmt::format("{}: no data rows (only a header line)", label)));
     return p;

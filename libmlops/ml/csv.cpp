@@ -213,10 +213,19 @@ CsvReader& CsvReader::operator=(CsvReader&& o) noexcept {
         m_size = std::exchange(o.m_size, 0);
         m_pos = o.m_pos;
         m_line = o.m_line;
+        m_released = o.m_released;
         m_header = std::move(o.m_header);
     }
     return *this;
 }
+void CsvReader::release_parsed() {
+    static const std::size_t page = std::size_t(::sysconf(_SC_PAGESIZE));
+    std::size_t end = m_pos / page * page;
+    if (!m_data || end <= m_released) return;
+    ::madvise(const_cast<char*>(m_data) + m_released, end - m_released, MADV_DONTNEED);
+    m_released = end;
+}
+
 CsvReader::~CsvReader() {
     if (m_data) ::munmap(const_cast<char*>(m_data), m_size);
 }

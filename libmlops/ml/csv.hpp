@@ -82,6 +82,10 @@ class CsvReader {
     // Parses up to max_rows further records (0 = all that are left); an empty frame at the end.
     util::Result<Frame> next(std::size_t max_rows, const CsvOptions& opts);
     bool done() const { return m_pos >= m_size; }
+    // Gives the pages of the records already parsed back to the kernel (they stay readable: a
+    // private file mapping reads them again on access), so reading a large file chunk by chunk
+    // does not keep all of it resident.
+    void release_parsed();
 
   private:
     CsvReader() = default;
@@ -90,6 +94,7 @@ class CsvReader {
     std::size_t m_size = 0;
     std::size_t m_pos = 0;
     std::size_t m_line = 2; // line number of the record at m_pos
+    std::size_t m_released = 0; // bytes from the start handed back by release_parsed
     std::vector<std::string> m_header;
 };
 

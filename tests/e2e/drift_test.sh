@@ -193,7 +193,7 @@ YAML
     [ "$(jq -r '.prediction.column' model.json)" = prediction ] || fail "--model: no prediction column"
     [ "$(jq '.performance.drifted' model.json)" = false ] || fail "--model: accuracy drift on the halves"
     [ "$(jq '.performance.reference > 0.9' model.json)" = true ] || fail "--model: reference accuracy $(jq .performance.reference model.json)"
-    expect_code 2 'model registry names' -- mlops drift bc_even.csv bc_odd.csv --model bc@production
+    expect_code 2 'bc@production|not an mlops repository' -- mlops drift bc_even.csv bc_odd.csv --model bc@production
     ok "--model: predictions compared, accuracy drift flagged on flipped labels"
 fi
 
