@@ -5,23 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <mlops/util/strings.hpp>
+
 namespace mlops::drift {
 
-std::string html_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
+std::string html_escape(std::string_view s) { return util::markup_escape(s); }
 
 namespace {
 

@@ -367,10 +367,19 @@ Status Index::clear() {
 
 Status Index::insert_run(const RunRow& r) { return insert_runs({r}); }
 
+Status Index::in_transaction(const std::function<Status()>& body) {
+    MLOPS_TRYV(begin_immediate());
+    auto st = body();
+    if (!st) {
+        rollback();
+        return st;
+    }
+    return commit();
+}
+
 Status Index::insert_runs(const std::vector<RunRow>& rows) {
     if (rows.empty()) return {};
-    MLOPS_TRYV(begin_immediate());
-    auto body = [&]() -> Status {
+    return in_transaction([&]() -> Status {
         auto st = MLOPS_TRY(prepare("INSERT OR REPLACE INTO runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
         auto rc = MLOPS_TRY(prepare("INSERT OR REPLACE INTO run_cache VALUES (?1, ?2)"));
         for (const auto& r : rows) {
@@ -383,13 +392,7 @@ Status Index::insert_runs(const std::vector<RunRow>& rows) {
             }
         }
         return {};
-    };
-    auto st = body();
-    if (!st) {
-        rollback();
-        return st;
-    }
-    return commit();
+    });
 }
 
 static RunRow read_run(Stmt& st) {
@@ -425,21 +428,14 @@ Result<std::optional<RunRow>> Index::cached_run(std::string_view fingerprint) {
 
 Status Index::insert_registry_objects(const std::vector<RegistryRow>& rows) {
     if (rows.empty()) return {};
-    MLOPS_TRYV(begin_immediate());
-    auto body = [&]() -> Status {
+    return in_transaction([&]() -> Status {
         auto st = MLOPS_TRY(prepare("INSERT OR IGNORE INTO registry VALUES (?1, ?2, ?3, ?4)"));
         for (const auto& r : rows) {
             st.text(1, r.oid).text(2, r.kind).text(3, r.name).integer(4, r.time_ns);
             MLOPS_TRYV(st.run());
         }
         return {};
-    };
-    auto st = body();
-    if (!st) {
-        rollback();
-        return st;
-    }
-    return commit();
+    });
 }
 
 Result<std::vector<RegistryRow>> Index::registry_objects(std::string_view name) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -149,6 +150,8 @@ class Index {
     // Drops every row (used by fsck --rebuild-index before re-indexing).
     Status clear();
 
+    // BEGIN IMMEDIATE, `body`, then COMMIT, or ROLLBACK when `body` fails.
+    Status in_transaction(const std::function<Status()>& body);
     Status begin_immediate();
     Status commit();
     void rollback();

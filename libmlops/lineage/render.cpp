@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <mlops/util/strings.hpp>
+
 namespace mlops::lineage {
 
 using util::Error;
@@ -121,19 +123,7 @@ std::string mermaid_view(const Graph& g) {
     return out;
 }
 
-std::string esc(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
+std::string esc(const std::string& s) { return util::markup_escape(s); }
 
 std::string cut(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 1) + "\u2026"; }
 

@@ -10,6 +10,7 @@
 #include <mlops/remote/parallel.hpp>
 #include <mlops/util/fs.hpp>
 #include <mlops/util/hash.hpp>
+#include <mlops/util/strings.hpp>
 
 namespace mlops::remote {
 
@@ -46,20 +47,6 @@ std::string xml_unescape(std::string_view s) {
             out.append(s.substr(i, semi - i + 1));
         }
         i = semi;
-    }
-    return out;
-}
-
-std::string xml_escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
-        }
     }
     return out;
 }
@@ -288,7 +275,7 @@ Status S3Backend::put_multipart(const std::string& key, const std::string& src, 
     }
     std::string xml = "<CompleteMultipartUpload>";
     for (std::size_t i = 0; i < parts; ++i)
-        xml += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", i + 1, xml_escape(etags[i]));
+        xml += fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", i + 1, util::markup_escape(etags[i]));
     xml += "</CompleteMultipartUpload>";
     std::string what = "POST " + key + "?uploadId (complete)";
     Call done{"POST", key, {{"uploadId", upload_id}}, util::sha256_hex(xml), {}};

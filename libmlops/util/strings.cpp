@@ -66,4 +66,20 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
     return best_d <= limit ? best : std::string();
 }
 
+std::string markup_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
 } // namespace mlops::util

@@ -15,5 +15,7 @@ std::vector<std::string_view> split_lines(std::string_view s);
 std::size_t edit_distance(std::string_view a, std::string_view b);
 // The candidate nearest to `word` if it is close enough to be a likely typo, else "".
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+// Text safe inside HTML or XML content and attribute values: & < > " ' escaped.
+std::string markup_escape(std::string_view s);
 
 } // namespace mlops::util

@@ -102,6 +102,35 @@ check_golden() {
     ok "$name"
 }
 
+# require_torch: ends the test (as a skip) when mlops was built without LibTorch; puts the mlops
+# binary on PATH for pipeline stages that run it.
+require_torch() {
+    export PATH="$(cd "$(dirname "$MLOPS")" && pwd):$PATH"
+    if mlops train /dev/null 2>&1 | grep -q "built without LibTorch"; then
+        echo "SKIP: mlops was built without LibTorch"
+        finish
+        exit 0
+    fi
+}
+
+# write_spec FILE TRAIN_CSV TEST_CSV EPOCHS: a small MLP classification spec on the breast cancer data.
+write_spec() {
+    cat > "$1" <<YAML
+task: classification
+data:
+  train: $2
+  test: $3
+  target: target
+model:
+  type: mlp
+  hidden: [8]
+train:
+  epochs: $4
+  batch_size: 32
+  lr: 0.01
+YAML
+}
+
 # oid_of POINTER_FILE: the oid a pointer file names.
 oid_of() { sed -n 's/^oid: //p' "$1"; }
 # object_path OID: where the object lives, relative to the repository root.

@@ -4,32 +4,13 @@
 source "$(dirname "$0")/lib.sh"
 : "${MLOPS_SOURCE_DIR:?}"
 EX="$MLOPS_SOURCE_DIR/examples"
-export PATH="$(cd "$(dirname "$MLOPS")" && pwd):$PATH"
-
-if mlops train /dev/null 2>&1 | grep -q "built without LibTorch"; then
-    echo "SKIP: mlops was built without LibTorch"
-    finish
-    exit 0
-fi
+require_torch
 
 new_repo lineage
 mkdir raw && cp "$EX/data/breast_cancer.csv" raw/
 mlops add raw -q --git-add
 cp "$EX/ml/split.py" .
-cat > model.yaml <<'YAML'
-task: classification
-data:
-  train: prepared/train.csv
-  test: prepared/test.csv
-  target: target
-model:
-  type: mlp
-  hidden: [8]
-train:
-  epochs: 3
-  batch_size: 32
-  lr: 0.01
-YAML
+write_spec model.yaml prepared/train.csv prepared/test.csv 3
 cat > mlops.yaml <<'YAML'
 stages:
   prepare:

@@ -5,31 +5,12 @@
 source "$(dirname "$0")/lib.sh"
 : "${MLOPS_SOURCE_DIR:?}"
 EX="$MLOPS_SOURCE_DIR/examples"
-export PATH="$(cd "$(dirname "$MLOPS")" && pwd):$PATH"
-
-if mlops train /dev/null 2>&1 | grep -q "built without LibTorch"; then
-    echo "SKIP: mlops was built without LibTorch"
-    finish
-    exit 0
-fi
+require_torch
 
 new_repo registry
 python3 "$EX/ml/split.py" "$EX/data/breast_cancer.csv" data --test 0.25 --seed 1 --stratify target
 mlops add data -q --git-add
-cat > model.yaml <<'YAML'
-task: classification
-data:
-  train: data/train.csv
-  test: data/test.csv
-  target: target
-model:
-  type: mlp
-  hidden: [8]
-train:
-  epochs: 2
-  batch_size: 32
-  lr: 0.01
-YAML
+write_spec model.yaml data/train.csv data/test.csv 2
 cat > mlops.yaml <<'YAML'
 stages:
   train:

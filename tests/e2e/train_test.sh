@@ -5,28 +5,11 @@ source "$(dirname "$0")/lib.sh"
 : "${MLOPS_SOURCE_DIR:?}"
 EX="$MLOPS_SOURCE_DIR/examples"
 
-if mlops train /dev/null 2>&1 | grep -q "built without LibTorch"; then
-    echo "SKIP: mlops was built without LibTorch"
-    finish
-    exit 0
-fi
+require_torch
 
 new_repo train
 python3 "$EX/ml/split.py" "$EX/data/breast_cancer.csv" data --test 0.25 --seed 1 --stratify target
-cat > model.yaml <<'YAML'
-task: classification
-data:
-  train: data/train.csv
-  test: data/test.csv
-  target: target
-model:
-  type: mlp
-  hidden: [8]
-train:
-  epochs: 4
-  batch_size: 32
-  lr: 0.01
-YAML
+write_spec model.yaml data/train.csv data/test.csv 4
 
 # --- Reproducibility: same spec, data, seed and threads -> identical bundle -------------------
 mlops train model.yaml -o m1 --json > t1.json
