@@ -106,6 +106,13 @@ assert_eq "$(mlops model show m:3 --json | jq -r .source)" model3.bin "the earli
 assert_eq "$(mlops model show m:4 --json | jq -r .source)" model3b.bin "the later one gets the next"
 ok "two registrations of the same number are renumbered deterministically"
 
+# gc in a clone that holds records of outputs it never fetched keeps the records.
+cd "$E2E_TMP/clone"
+expect_code 0 "" -- mlops gc
+mlops runs show "$run_id" --log | grep -q "^made$" || fail "gc kept the fetched run record and its log"
+assert_eq "$(mlops model show m@production --json | jq -r .version)" 1 "gc kept the registry"
+ok "gc keeps fetched records whose outputs are not here"
+
 # --- --no-records and paths leave records alone -------------------------------------------------
 out=$(mlops push --no-records --json)
 assert_eq "$(jq -c .records <<<"$out")" '{"registry":0,"runs":0}' "--no-records"
