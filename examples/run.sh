@@ -82,6 +82,7 @@ stages:
     metrics: [metrics/evaluate.json]
 YAML
 git add mlops.yaml split.py breast_cancer.yaml digits.yaml
+git commit -qm "The pipeline" # runs record the commit they ran at (reproduce uses it)
 step mlops run
 mlops run
 step "mlops run   # again: nothing changed, nothing runs"
@@ -91,6 +92,20 @@ mlops metrics show
 step "mlops predict models/breast_cancer prepared/breast_cancer/test.csv -o predictions.csv"
 mlops predict models/breast_cancer prepared/breast_cancer/test.csv -o predictions.csv
 head -n 4 predictions.csv
+
+# The model registry (docs/registry.md): register the pipeline's model, promote it through a gate,
+# see where it came from, and rerun its training from the recorded commit and inputs, bit for bit.
+git add mlops.lock metrics && git commit -qm "Train the breast cancer model"
+step "mlops model register bc models/breast_cancer"
+mlops model register bc models/breast_cancer
+step 'mlops model promote bc 1 --to production --require "accuracy>=0.9"'
+mlops model promote bc 1 --to production --require "accuracy>=0.9"
+step "mlops lineage bc@production --upstream"
+mlops lineage bc@production --upstream
+train_run=$(mlops runs list --stage train --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["runs"][0]["run_id"])')
+step "mlops reproduce $train_run --verify"
+mlops reproduce "$train_run" --verify -q
+mlops reproduce "$train_run" --verify --json | python3 -c 'import json, sys; assert json.load(sys.stdin)["identical"]'
 
 # A convolutional network on the 8x8 digits.
 python3 split.py raw/digits.csv prepared/digits --test 0.25 --seed 42 --stratify target
