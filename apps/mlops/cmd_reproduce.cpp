@@ -58,6 +58,7 @@ int run_reproduce(Context& ctx, const ReproduceOptions& opts) {
         return {};
     };
     if (!ctx.global.json) ctx.say(fmt::format("reproducing run {} ({}) at commit {}", rec.run_id, rec.stage, rec.code.commit.substr(0, 12)));
+    ctx.out().flush(); // before the command's own output on stderr
     auto result = util::value_or_throw(pipeline::reproduce(repo, rec, ro));
     bool tampered = !result.tampered_inputs.empty();
     if (tampered && !opts.verify)
