@@ -56,18 +56,11 @@ std::size_t count_distinct(const std::vector<double>& v) {
 // continuous column of a million rows has a million values).
 void ensure_keys(Prepared& p) {
     if (!p.numeric || !p.key_values.empty()) return;
-    const auto& a = p.ref_sorted;
-    const auto& b = p.cur_sorted;
-    std::size_t i = 0, j = 0;
-    while (i < a.size() || j < b.size()) {
-        double v = j >= b.size() || (i < a.size() && a[i] <= b[j]) ? a[i] : b[j];
-        std::size_t i0 = i, j0 = j;
-        while (i < a.size() && a[i] == v) ++i;
-        while (j < b.size() && b[j] == v) ++j;
+    for_each_distinct(p.ref_sorted, p.cur_sorted, [&](double v, std::size_t ca, std::size_t cb, std::size_t, std::size_t) {
         p.key_values.push_back(v);
-        p.ref_counts.push_back(double(i - i0));
-        p.cur_counts.push_back(double(j - j0));
-    }
+        p.ref_counts.push_back(double(ca));
+        p.cur_counts.push_back(double(cb));
+    });
 }
 
 Prepared prepare(const ColumnProfile& ref, const ColumnProfile& cur) {
@@ -79,18 +72,9 @@ Prepared prepare(const ColumnProfile& ref, const ColumnProfile& cur) {
         p.ref_unique = count_distinct(p.ref_sorted);
         p.cur_unique = count_distinct(p.cur_sorted);
         // Distinct over both: a merge walk without storing the values.
-        const auto& a = p.ref_sorted;
-        const auto& b = p.cur_sorted;
-        std::size_t i = 0, j = 0, n = 0;
-        while (i < a.size() || j < b.size()) {
-            double v = j >= b.size() || (i < a.size() && a[i] <= b[j]) ? a[i] : b[j];
-            while (i < a.size() && a[i] == v) ++i;
-            while (j < b.size() && b[j] == v) ++j;
-            ++n;
-        }
-        p.distinct = n;
-        p.ref_n = double(a.size());
-        p.cur_n = double(b.size());
+        for_each_distinct(p.ref_sorted, p.cur_sorted, [&](double, std::size_t, std::size_t, std::size_t, std::size_t) { ++p.distinct; });
+        p.ref_n = double(p.ref_sorted.size());
+        p.cur_n = double(p.cur_sorted.size());
     } else {
         for (const auto& [k, n] : ref.counts) p.keys.push_back(k);
         for (const auto& [k, n] : cur.counts)
@@ -231,6 +215,13 @@ std::string why_not(const MethodInfo& m, const Prepared& p) {
     return fmt::format("{} needs at least 2 values on each side", m.name);
 }
 
+// A distance of the binned shares (the statistic is the distance).
+TestValue on_bins(Prepared& p, bool fill, double (*distance)(std::span<const double>, std::span<const double>)) {
+    auto b = binned(p, fill);
+    double d = distance(b.reference, b.current);
+    return {d, d};
+}
+
 // The test itself: p-value (and statistic) or distance.
 TestValue run(Method m, Prepared& p) {
     switch (m) {
@@ -254,26 +245,10 @@ TestValue run(Method m, Prepared& p) {
         ensure_keys(p);
         return proportions_z_test(p.ref_counts[0], p.ref_n, p.cur_counts[0], p.cur_n);
     }
-    case Method::jensenshannon: {
-        auto b = binned(p, true);
-        double d = jensenshannon(b.reference, b.current);
-        return {d, d};
-    }
-    case Method::psi: {
-        auto b = binned(p, true);
-        double d = psi(b.reference, b.current);
-        return {d, d};
-    }
-    case Method::kl_div: {
-        auto b = binned(p, true);
-        double d = kl_divergence(b.reference, b.current);
-        return {d, d};
-    }
-    case Method::hellinger: {
-        auto b = binned(p, false);
-        double d = hellinger(b.reference, b.current);
-        return {d, d};
-    }
+    case Method::jensenshannon: return on_bins(p, true, jensenshannon);
+    case Method::psi: return on_bins(p, true, psi);
+    case Method::kl_div: return on_bins(p, true, kl_divergence);
+    case Method::hellinger: return on_bins(p, false, hellinger);
     }
     return {};
 }

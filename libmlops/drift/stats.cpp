@@ -28,19 +28,6 @@ namespace {
 
 constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
 
-// Walks the pooled sorted sample one distinct value at a time: fn(value, count in a, count in b,
-// how many of a are <= value, how many of b are <= value).
-template <class Fn> void for_each_distinct(std::span<const double> a, std::span<const double> b, Fn&& fn) {
-    std::size_t i = 0, j = 0;
-    while (i < a.size() || j < b.size()) {
-        double v = j >= b.size() || (i < a.size() && a[i] <= b[j]) ? a[i] : b[j];
-        std::size_t i0 = i, j0 = j;
-        while (i < a.size() && a[i] == v) ++i;
-        while (j < b.size() && b[j] == v) ++j;
-        fn(v, i - i0, j - j0, i, j);
-    }
-}
-
 // numpy's floor division of doubles (npy_divmod), used by scipy's exact Cramer-von Mises bound.
 double floor_divide(double a, double b) {
     double mod = std::fmod(a, b);

@@ -26,6 +26,19 @@ class Accumulator {
     double m_sum = 0.0, m_comp = 0.0;
 };
 
+// Walks the pooled sorted samples one distinct value at a time: fn(value, count in a, count in b,
+// how many of a are <= value, how many of b are <= value).
+template <class Fn> void for_each_distinct(std::span<const double> a, std::span<const double> b, Fn&& fn) {
+    std::size_t i = 0, j = 0;
+    while (i < a.size() || j < b.size()) {
+        double v = j >= b.size() || (i < a.size() && a[i] <= b[j]) ? a[i] : b[j];
+        std::size_t i0 = i, j0 = j;
+        while (i < a.size() && a[i] == v) ++i;
+        while (j < b.size() && b[j] == v) ++j;
+        fn(v, i - i0, j - j0, i, j);
+    }
+}
+
 // scipy.stats.ks_2samp(a, b) (two-sided, method='auto': exact when both sizes are <= 10000,
 // otherwise kstwo.sf(D, round(n1 n2 / (n1 + n2))); in exact mode the statistic is h / lcm as scipy
 // returns it).
