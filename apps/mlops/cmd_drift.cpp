@@ -294,7 +294,7 @@ Runner register_drift(CLI::App& app) {
         ->required()->type_name("REFERENCE");
     cmd->add_option("current", opts->current, "Current data: a CSV file, a tracked PATH@REVISION or an object id")
         ->required()->type_name("CURRENT");
-    cmd->add_option("--model", opts->model, "Model bundle folder: its predictions are compared too")->type_name("MODEL");
+    cmd->add_option("--model", opts->model, "Model bundle folder or registered model (NAME@ALIAS, NAME:VERSION): its predictions are compared too")->type_name("MODEL");
     cmd->add_option("--target", opts->target, "Label column: accuracy drift when CURRENT has it")->type_name("COL");
     cmd->add_option("--prediction", opts->prediction, "Column with a model's predictions (prediction drift)")->type_name("COL");
     cmd->add_option("-o,--output", opts->output, "Write the report to FILE (format from --format or the extension; default HTML)")
