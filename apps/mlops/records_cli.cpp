@@ -53,16 +53,8 @@ std::vector<remote::Root> record_roots(Context& ctx) {
 RefsPushed push_record_refs(Context& ctx, remote::OpenedRemote& r) {
     auto& repo = ctx.repo();
     RefsPushed out;
-    auto runs = run_oids(ctx);
-    if (!runs.empty()) {
-        auto listed = remote::value_or_throw(remote::list_refs(r, k_runs));
-        out.runs = remote::value_or_throw(remote::put_refs(repo, r, k_runs, runs, listed));
-    }
-    auto all = util::value_or_throw(registry::all_objects(repo));
-    if (!all.objects.empty()) {
-        auto listed = remote::value_or_throw(remote::list_refs(r, k_registry));
-        out.registry = remote::value_or_throw(remote::put_refs(repo, r, k_registry, all.objects, listed));
-    }
+    out.runs = remote::value_or_throw(remote::publish_refs(repo, r, k_runs, run_oids(ctx)));
+    out.registry = remote::value_or_throw(remote::publish_refs(repo, r, k_registry, util::value_or_throw(registry::all_objects(repo)).objects));
     return out;
 }
 

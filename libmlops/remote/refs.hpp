@@ -16,8 +16,11 @@ namespace mlops::remote {
 
 // The oids listed under refs/<kind>/ (malformed keys are ignored).
 Result<std::unordered_set<std::string>> list_refs(OpenedRemote& remote, std::string_view kind);
-// Lists every oid of `oids` that `listed` lacks; returns how many were written.
-Result<std::size_t> put_refs(workspace::Repository& repo, OpenedRemote& remote, std::string_view kind,
-                             const std::vector<std::string>& oids, const std::unordered_set<std::string>& listed);
+// Lists every oid of `oids` that the remote does not list yet; returns how many were written. What
+// is known to be listed is remembered in `.mlops/tmp/listed-<hash of the location>-<kind>` (a cache,
+// safe to lose), so a push with nothing new asks nothing (folder remotes are always listed: it costs
+// no round trip).
+Result<std::size_t> publish_refs(workspace::Repository& repo, OpenedRemote& remote, std::string_view kind,
+                                 const std::vector<std::string>& oids);
 
 } // namespace mlops::remote

@@ -141,6 +141,8 @@ mlops model register m w.bin --metric accuracy=0.9 -q
 mlops model promote m 1 --to production -q
 out=$(mlops push --json -r s3)
 assert_eq "$(jq -c .records <<<"$out")" '{"registry":2,"runs":1}' "records listed on S3"
+mlops push -q -v -r s3 2>"$E2E_TMP/push2.log"
+! grep -Eq "(list|put|exists) " "$E2E_TMP/push2.log" || fail "a second push with records asked S3: $(cat "$E2E_TMP/push2.log")"
 cd "$E2E_TMP/clone"
 out=$(mlops fetch --json)
 assert_eq "$(jq -c .records <<<"$out")" '{"registry":2,"runs":1}' "records fetched from S3"
