@@ -100,12 +100,15 @@ RecordsFetched fetch_records(Context& ctx, remote::OpenedRemote& r) {
     return out;
 }
 
+bool names_model(Context& ctx, const std::string& arg) {
+    return registry::looks_like_model_ref(arg) && !util::value_or_throw(util::stat_path(ctx.user_path(arg))).has_value();
+}
+
 std::vector<remote::Root> model_roots(Context& ctx, std::vector<std::string>& args) {
     std::vector<remote::Root> roots;
     std::vector<std::string> paths;
     for (const auto& a : args) {
-        bool is_path = util::value_or_throw(util::stat_path(ctx.user_path(a))).has_value();
-        if (is_path || !registry::looks_like_model_ref(a)) {
+        if (!names_model(ctx, a)) {
             paths.push_back(a);
             continue;
         }

@@ -32,6 +32,9 @@ struct RecordsFetched {
 // Fetches every listed record this clone lacks (and the logs of new runs), then indexes them.
 RecordsFetched fetch_records(Context& ctx, remote::OpenedRemote& r);
 
+// True when a command-line argument names a registered model (NAME@ALIAS, NAME:VERSION) rather
+// than a path: it has that shape and no file of that name exists.
+bool names_model(Context& ctx, const std::string& arg);
 // Splits fetch arguments into paths and model references (NAME@ALIAS, NAME:VERSION that are not
 // paths in the work tree); returns the roots of the models' bundles.
 std::vector<remote::Root> model_roots(Context& ctx, std::vector<std::string>& args);

@@ -50,6 +50,11 @@ v1=$(mlops model show m:1 --json | jq -r .model.oid)
 expect_code 0 "" -- mlops fetch m@production
 cmp "$(object_path "$v1")" "$E2E_TMP/origin/model.bin" || fail "fetch NAME@ALIAS brings the model"
 expect_code 2 "model m has no alias 'staging'" -- mlops fetch m@staging
+# A fresh clone knows no registry yet: fetch NAME@ALIAS brings the registry first, then the model.
+(cd "$E2E_TMP" && git clone -q origin fresh && cd fresh && mlops init -q 2>/dev/null || true
+ cd "$E2E_TMP/fresh" && out=$(mlops fetch m@production --json) &&
+ assert_eq "$(jq -r .records.registry <<<"$out")" 3 "registry fetched first" &&
+ cmp "$(object_path "$v1")" "$E2E_TMP/origin/model.bin") || fail "fetch NAME@ALIAS in a fresh clone"
 ok "a clone fetches runs and the registry; fetch NAME@ALIAS brings a model"
 
 # --- reproduce in the clone fetches an input it lacks; a dirty run is flagged ------------------------
