@@ -12,14 +12,15 @@ int run_push(Context& ctx, const TransferCliOptions& opts) {
     auto roots = remote::value_or_throw(remote::roots_for(repo, sel));
     // Without paths, run records and the registry go too; they are listed once they are there.
     bool records = opts.paths.empty() && !opts.no_records;
+    RecordSet set;
     if (records) {
-        auto extra = record_roots(ctx);
-        roots.insert(roots.end(), extra.begin(), extra.end());
+        set = record_set(ctx);
+        roots.insert(roots.end(), set.roots.begin(), set.roots.end());
     }
     auto r = open_remote_for(ctx, opts.remote, opts.jobs, remote::Access::write);
     auto st = remote::value_or_throw(remote::push(repo, r, roots, {ctx.progress(), opts.recheck}));
     RefsPushed refs;
-    if (records && !st.error && st.failed.objects == 0) refs = push_record_refs(ctx, r);
+    if (records && !st.error && st.failed.objects == 0) refs = push_record_refs(ctx, r, set);
     report_transfer(ctx, "push", r, st, {{"records", records_json(refs.runs, refs.registry)}});
     if (!ctx.global.json) say_records(ctx, "Listed", refs.runs, refs.registry, {});
     return 0;

@@ -13,14 +13,6 @@ namespace mlops::cli {
 namespace {
 constexpr const char* k_runs = "runs";
 constexpr const char* k_registry = "registry";
-
-std::vector<std::string> run_oids(Context& ctx) {
-    std::vector<std::string> out;
-    auto* index = util::value_or_throw(ctx.repo().index());
-    for (const auto& row : util::value_or_throw(index->runs("", 0))) out.push_back(row.oid);
-    return out;
-}
-
 } // namespace
 
 void add_transfer_stats(remote::TransferStats& into, const remote::TransferStats& from) {
@@ -32,29 +24,31 @@ void add_transfer_stats(remote::TransferStats& into, const remote::TransferStats
     if (from.error && !into.error) into.error = from.error;
 }
 
-std::vector<remote::Root> record_roots(Context& ctx) {
+RecordSet record_set(Context& ctx) {
     auto& repo = ctx.repo();
-    std::vector<remote::Root> roots;
+    RecordSet out;
     auto* index = util::value_or_throw(repo.index());
     for (const auto& row : util::value_or_throw(index->runs("", 0))) {
-        roots.push_back({row.oid, false, "run " + row.run_id, ""});
+        out.runs.push_back(row.oid);
+        out.roots.push_back({row.oid, false, "run " + row.run_id, ""});
         auto text = repo.objects().read(row.oid);
         if (!text) continue; // the push reports the record itself as missing or corrupt
         auto rec = pipeline::parse_run_record(*text, row.oid);
-        if (rec && !rec->log_oid.empty()) roots.push_back({rec->log_oid, false, "run " + row.run_id + " log", ""});
+        if (rec && !rec->log_oid.empty()) out.roots.push_back({rec->log_oid, false, "run " + row.run_id + " log", ""});
     }
     auto all = util::value_or_throw(registry::all_objects(repo));
-    for (const auto& oid : all.objects) roots.push_back({oid, false, "registry", ""});
+    for (const auto& oid : all.objects) out.roots.push_back({oid, false, "registry", ""});
     for (const auto& v : all.versions)
-        roots.push_back({v.model_oid, v.model_kind == "dir", fmt::format("model {}:{}", v.name, v.claimed), ""});
-    return roots;
+        out.roots.push_back({v.model_oid, v.model_kind == "dir", fmt::format("model {}:{}", v.name, v.claimed), ""});
+    out.registry = std::move(all.objects);
+    return out;
 }
 
-RefsPushed push_record_refs(Context& ctx, remote::OpenedRemote& r) {
+RefsPushed push_record_refs(Context& ctx, remote::OpenedRemote& r, const RecordSet& records) {
     auto& repo = ctx.repo();
     RefsPushed out;
-    out.runs = remote::value_or_throw(remote::publish_refs(repo, r, k_runs, run_oids(ctx)));
-    out.registry = remote::value_or_throw(remote::publish_refs(repo, r, k_registry, util::value_or_throw(registry::all_objects(repo)).objects));
+    out.runs = remote::value_or_throw(remote::publish_refs(repo, r, k_runs, records.runs));
+    out.registry = remote::value_or_throw(remote::publish_refs(repo, r, k_registry, records.registry));
     return out;
 }
 

@@ -14,14 +14,20 @@
 
 namespace mlops::cli {
 
-// Push roots for every run record (and its log) and every registry object and registered model.
-std::vector<remote::Root> record_roots(Context& ctx);
-// After a successful push of record_roots: lists on the remote what it does not list yet.
+// What a push of the records sends: roots for every run record (and its log) and every registry
+// object and registered model, and the oids to list on the remote once they are there.
+struct RecordSet {
+    std::vector<remote::Root> roots;
+    std::vector<std::string> runs;     // run record oids
+    std::vector<std::string> registry; // registry object oids
+};
+RecordSet record_set(Context& ctx);
+// After a successful push of a record set: lists on the remote what it does not list yet.
 struct RefsPushed {
     std::size_t runs = 0;
     std::size_t registry = 0;
 };
-RefsPushed push_record_refs(Context& ctx, remote::OpenedRemote& r);
+RefsPushed push_record_refs(Context& ctx, remote::OpenedRemote& r, const RecordSet& records);
 
 struct RecordsFetched {
     std::size_t runs = 0;     // new run records indexed
