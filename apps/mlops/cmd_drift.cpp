@@ -12,6 +12,7 @@
 #include <mlops/drift/source.hpp>
 #include <mlops/util/fs.hpp>
 
+#include "data_cli.hpp"
 #include "ml_cli.hpp"
 
 namespace mlops::cli {
@@ -32,29 +33,9 @@ struct DriftOptions {
 
 namespace {
 
-drift::Input resolve(Context& ctx, const std::string& text) {
-    auto path = user_path(ctx, text);
-    std::error_code ec;
-    bool exists = std::filesystem::is_regular_file(path, ec);
-    auto spec = drift::parse_input(text, exists);
-    switch (spec.kind) {
-    case drift::InputSpec::Kind::file:
-        if (!exists && !std::filesystem::exists(path, ec))
-            throw util::CommandError(util::Error::usage(
-                fmt::format("{}: no such file (give a CSV file, a tracked PATH@REVISION or an object id)", text)));
-        return {text, path};
-    case drift::InputSpec::Kind::revision: {
-        auto rel = ctx.repo_paths({spec.path}).front();
-        return util::value_or_throw(drift::tracked_at(ctx.repo(), rel, spec.rev, text));
-    }
-    case drift::InputSpec::Kind::object: return util::value_or_throw(drift::object_input(ctx.repo(), spec.oid, text));
-    }
-    return {text, path};
-}
-
 // The model bundle folder for --model: a folder made by `mlops train`, or a registered model
 // (NAME@ALIAS, NAME:VERSION) written out of the store.
-std::string resolve_model(Context& ctx, const std::string& spec) {
+std::string model_folder_for(Context& ctx, const std::string& spec) {
     auto path = model_dir(ctx, spec);
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) return path;
@@ -179,8 +160,8 @@ int run_drift(Context& ctx, const DriftOptions& opts) {
     o.multivariate = !opts.no_multivariate;
     o.threads = unsigned(opts.threads);
 
-    auto ref_in = resolve(ctx, opts.reference);
-    auto cur_in = resolve(ctx, opts.current);
+    auto ref_in = data_input(ctx, opts.reference);
+    auto cur_in = data_input(ctx, opts.current);
     auto ref_sniff = util::value_or_throw(drift::sniff(ref_in.path, ref_in.label));
     auto cur_sniff = util::value_or_throw(drift::sniff(cur_in.path, cur_in.label));
     auto has = [](const drift::Sniffed& s, const std::string& c) {
@@ -213,7 +194,7 @@ int run_drift(Context& ctx, const DriftOptions& opts) {
     if (!opts.model.empty()) {
         if (!opts.prediction.empty())
             throw util::CommandError(util::Error::usage("--model and --prediction: give one source of predictions"));
-        auto dir = resolve_model(ctx, opts.model);
+        auto dir = model_folder_for(ctx, opts.model);
         model = std::make_unique<ModelRun>(ModelRun{load_torch(), nullptr, "", opts.model, {}});
         model->model = std::make_unique<LoadedModel>(model->torch, dir, 1);
         const auto& pre = model->model->preprocessor();
