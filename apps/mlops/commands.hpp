@@ -47,6 +47,7 @@ Runner register_evaluate(CLI::App&);
 Runner register_predict(CLI::App&);
 Runner register_drift(CLI::App&);
 Runner register_monitor(CLI::App&);
+Runner register_watch(CLI::App&);
 Runner register_model(CLI::App&);
 Runner register_lineage(CLI::App&);
 Runner register_reproduce(CLI::App&);

@@ -123,7 +123,7 @@ util::Result<double> parse_duration(std::string_view text, const std::string& wh
 std::string format_duration(double seconds) {
     auto s = std::int64_t(std::llround(seconds));
     if (double(s) != seconds) return fmt::format("{}s", seconds);
-    if (s % 86400 == 0) return fmt::format("{}d", s / 86400);
+    if (s != 0 && s % 86400 == 0) return fmt::format("{}d", s / 86400);
     std::string out;
     if (s >= 3600) out += fmt::format("{}h", s / 3600), s %= 3600;
     if (s >= 60) out += fmt::format("{}m", s / 60), s %= 60;

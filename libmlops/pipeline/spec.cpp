@@ -388,7 +388,8 @@ Result<Pipeline> parse_pipeline(const std::string& text, const std::string& file
     p.file = file;
     try {
         if (!root.IsMap()) return fail(Error::usage(fmt::format("{}:1:1: a pipeline file is a mapping with 'stages'", file)));
-        MLOPS_TRYV(check_keys(root, file, {"params", "vars", "stages"}, "pipeline"));
+        // `triggers` belongs to `mlops watch` (monitor/triggers), which parses it itself.
+        MLOPS_TRYV(check_keys(root, file, {"params", "vars", "stages", "triggers"}, "pipeline"));
         Parser parser{file, read_file};
         if (root["params"]) {
             if (!root["params"].IsScalar()) return fail(at(loc(file, root["params"]), "params names the default params file"));

@@ -35,6 +35,7 @@ TEST_CASE("monitor.log: durations", "[monitor]") {
     CHECK(monitor::format_duration(5400) == "1h30m");
     CHECK(monitor::format_duration(86400) == "1d");
     CHECK(monitor::format_duration(45) == "45s");
+    CHECK(monitor::format_duration(0) == "0s");
 }
 
 TEST_CASE("monitor.log: records as serve writes them, batches and labels", "[monitor]") {
