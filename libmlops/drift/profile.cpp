@@ -34,7 +34,7 @@ void ColumnProfile::add_text(std::string_view v) {
         ++missing;
         return;
     }
-    auto it = counts.find(std::string(v));
+    auto it = counts.find(v);
     if (it == counts.end())
         counts.emplace(std::string(v), 1);
     else
@@ -60,22 +60,27 @@ double value_of(std::uint64_t k) {
 
 // LSD radix sort, 16 bits a pass (4 passes, fewer when a digit is the same for every value):
 // about three times faster than std::sort on a million values.
+// LSD radix sort in six passes of 11 bits: the 2048 counters of a pass stay in L1, and the
+// counts of every pass come from one read of the keys. A pass whose digit is the same for every
+// key (the high bits of values with one sign and a narrow exponent range) is skipped.
 void radix_sort(std::vector<std::uint64_t>& keys) {
-    constexpr int k_bits = 16;
-    constexpr std::size_t k_buckets = std::size_t(1) << k_bits;
+    constexpr int k_bits = 11, k_passes = 6;
+    constexpr std::size_t k_buckets = std::size_t(1) << k_bits, k_mask = k_buckets - 1;
+    std::vector<std::size_t> count(k_buckets * k_passes, 0);
+    for (auto k : keys)
+        for (int p = 0; p < k_passes; ++p) ++count[std::size_t(p) * k_buckets + ((k >> (p * k_bits)) & k_mask)];
     std::vector<std::uint64_t> tmp(keys.size());
-    std::vector<std::size_t> count(k_buckets);
-    for (int shift = 0; shift < 64; shift += k_bits) {
-        std::fill(count.begin(), count.end(), 0);
-        for (auto k : keys) ++count[(k >> shift) & (k_buckets - 1)];
-        if (count[(keys.front() >> shift) & (k_buckets - 1)] == keys.size()) continue; // one digit for all
+    for (int p = 0; p < k_passes; ++p) {
+        auto* c = count.data() + std::size_t(p) * k_buckets;
+        int shift = p * k_bits;
+        if (c[(keys.front() >> shift) & k_mask] == keys.size()) continue; // one digit for all
         std::size_t sum = 0;
-        for (auto& c : count) {
-            std::size_t n = c;
-            c = sum;
+        for (std::size_t i = 0; i < k_buckets; ++i) {
+            std::size_t n = c[i];
+            c[i] = sum;
             sum += n;
         }
-        for (auto k : keys) tmp[count[(k >> shift) & (k_buckets - 1)]++] = k;
+        for (auto k : keys) tmp[c[(k >> shift) & k_mask]++] = k;
         keys.swap(tmp);
     }
 }

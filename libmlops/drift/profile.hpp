@@ -20,12 +20,18 @@ namespace mlops::drift {
 enum class ColumnType { numeric, categorical, empty }; // empty: every value missing
 const char* to_string(ColumnType t);
 
+// Lets the counts be looked up by string_view, without building a string for every cell.
+struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 struct ColumnProfile {
     std::string name;
     ColumnType type = ColumnType::empty;
     std::size_t rows = 0, missing = 0;
     std::vector<double> values;                            // numeric: one per row, NaN = missing
-    std::unordered_map<std::string, std::size_t> counts;   // categorical: non-missing values
+    std::unordered_map<std::string, std::size_t, TextHash, std::equal_to<>> counts; // categorical: non-missing values
 
     void add_number(double v);
     void add_text(std::string_view v); // "" or a missing token counts as missing
