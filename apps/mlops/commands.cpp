@@ -17,7 +17,7 @@ constexpr Command k_commands[] = {
     {"run", register_run},           {"dag", register_dag},   {"runs", register_runs},
     {"params", register_params},     {"metrics", register_metrics},
     {"train", register_train},       {"evaluate", register_evaluate}, {"predict", register_predict},
-    {"drift", register_drift},       {"monitor", register_monitor}, {"watch", register_watch},
+    {"drift", register_drift},       {"monitor", register_monitor}, {"watch", register_watch}, {"explain", register_explain},
     {"model", register_model},
     {"lineage", register_lineage},
     {"reproduce", register_reproduce},

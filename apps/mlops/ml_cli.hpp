@@ -40,6 +40,9 @@ class LoadedModel {
     LoadedModel& operator=(const LoadedModel&) = delete;
 
     const nlohmann::json& manifest() const { return m_manifest; }
+    // The plugin table and the opened module (explain calls `gradients` on them).
+    const MlopsTorchApi* api() const { return m_api; }
+    void* handle() const { return m_handle; }
     const ml::Preprocessor& preprocessor() const { return m_pre; }
     const ml::TargetEncoder& target() const { return m_target; }
     ml::Task task() const { return m_target.task; }

@@ -9,7 +9,7 @@
 
 extern "C" {
 
-constexpr int k_torch_api_version = 1;
+constexpr int k_torch_api_version = 2;
 constexpr const char* k_torch_plugin_file = "libmlops_torch.so";
 constexpr const char* k_torch_plugin_entry = "mlops_torch_api_v1";
 
@@ -70,6 +70,11 @@ struct MlopsTorchApi {
     // out: x.rows × out_cols (class probabilities, or predicted values with out_cols 1).
     int (*forward)(void* handle, MlopsMatrix x, float* out, std::int64_t out_cols, char* err, std::size_t err_size);
     void (*close_model)(void* handle);
+    // For explanations (version 2): output target[i] of row i, its value (values: x.rows) and its
+    // gradient with respect to the row (grads: x.rows x x.cols), for the whole batch in one forward
+    // and one backward pass. Non-zero, with a message, when no gradient reaches the inputs.
+    int (*gradients)(void* handle, MlopsMatrix x, const std::int64_t* target, std::int64_t out_cols, float* values, float* grads,
+                     char* err, std::size_t err_size);
 };
 
 } // extern "C"

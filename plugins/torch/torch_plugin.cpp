@@ -334,7 +334,41 @@ int forward(void* handle, MlopsMatrix x, float* out, std::int64_t out_cols, char
 
 void close_model(void* handle) { delete static_cast<torch::jit::Module*>(handle); }
 
-const MlopsTorchApi k_api{k_torch_api_version, TORCH_VERSION, train, open_model, forward, close_model};
+int gradients(void* handle, MlopsMatrix x, const std::int64_t* target, std::int64_t out_cols, float* values, float* grads, char* err,
+              std::size_t err_size) {
+    return guarded(err, err_size, "LibTorch: ", "", [&]() -> int {
+        auto* m = static_cast<torch::jit::Module*>(handle);
+        torch::AutoGradMode grad_mode(true);
+        auto in = as_tensor(x).clone().set_requires_grad(true);
+        auto y = m->forward({in}).toTensor();
+        if (y.dim() == 1) y = y.unsqueeze(1);
+        if (y.size(0) != x.rows || y.size(1) != out_cols) {
+            set_error(err, err_size, "the model returned " + std::to_string(y.size(0)) + "x" + std::to_string(y.size(1)) +
+                                         " outputs, expected " + std::to_string(x.rows) + "x" + std::to_string(out_cols));
+            return 1;
+        }
+        auto idx = torch::from_blob(const_cast<std::int64_t*>(target), {x.rows, 1}, torch::kInt64);
+        auto picked = y.gather(1, idx).squeeze(1);
+        if (!picked.requires_grad()) {
+            set_error(err, err_size, "the model is not differentiable: no gradient reaches its inputs");
+            return 1;
+        }
+        // Rows are independent, so the gradient of the sum is every row's own gradient.
+        picked.sum().backward();
+        auto g = in.grad();
+        if (!g.defined()) {
+            set_error(err, err_size, "the model is not differentiable: no gradient reaches its inputs");
+            return 1;
+        }
+        auto v = picked.detach().contiguous().to(torch::kFloat32);
+        g = g.contiguous().to(torch::kFloat32);
+        std::memcpy(values, v.data_ptr<float>(), sizeof(float) * std::size_t(x.rows));
+        std::memcpy(grads, g.data_ptr<float>(), sizeof(float) * std::size_t(x.rows * x.cols));
+        return 0;
+    });
+}
+
+const MlopsTorchApi k_api{k_torch_api_version, TORCH_VERSION, train, open_model, forward, close_model, gradients};
 
 } // namespace
 
