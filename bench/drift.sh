@@ -137,18 +137,4 @@ Same drifted columns in both: $same. mlops's report also has the multivariate (P
 the histograms, which the Python script does not compute. CPU profile of \`mlops drift\` (perf, 1M rows):
 about 20% sorting the numeric columns (a radix sort: Wasserstein needs every value in order), 30%
 parsing the CSV, 15% the PCA check, the rest counting categories and the tests."
-if [ "$DOC" != none ]; then
-    $PY - "$DOC" <<'EOF'
-import os, sys
-path = sys.argv[1]
-start, end = "<!-- bench:drift:start -->", "<!-- bench:drift:end -->"
-text = open(path).read()
-block = start + "\n" + os.environ["BENCH_TEXT"] + "\n" + end
-if start in text and end in text:
-    text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
-else:
-    text = text.rstrip("\n") + "\n\n## Drift reports (bench/drift.sh)\n\n" + block + "\n"
-open(path, "w").write(text)
-EOF
-    echo "figures written to $DOC"
-fi
+$PY "$root/bench/write_section.py" "$DOC" drift "Drift reports (bench/drift.sh)"

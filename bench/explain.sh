@@ -126,18 +126,4 @@ without Captum doing the same batched computation on the same TorchScript module
 | ratio, whole processes | ${ratio}x |
 
 Largest difference between the two sets of attributions: $diff."
-if [ "$DOC" != none ]; then
-    $PY - "$DOC" <<'EOF'
-import os, sys
-path = sys.argv[1]
-start, end = "<!-- bench:explain:start -->", "<!-- bench:explain:end -->"
-text = open(path).read()
-block = start + "\n" + os.environ["BENCH_TEXT"] + "\n" + end
-if start in text and end in text:
-    text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
-else:
-    text = text.rstrip("\n") + "\n\n## Explanations (bench/explain.sh)\n\n" + block + "\n"
-open(path, "w").write(text)
-EOF
-    echo "figures written to $DOC"
-fi
+$PY "$root/bench/write_section.py" "$DOC" explain "Explanations (bench/explain.sh)"
