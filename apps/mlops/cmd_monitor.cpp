@@ -200,7 +200,7 @@ int run_monitor(Context& ctx, const MonitorOptions& opts) {
         state_path = opts.no_state ? "" : !opts.state.empty() ? user_path(ctx, opts.state) : default_state_path(ctx, user_path(ctx, opts.rules));
         std::optional<util::LockFile> lock;
         if (!state_path.empty()) {
-            util::check(util::make_dirs(std::filesystem::path(state_path).parent_path().string()));
+            util::check(monitor::make_local_dir(std::filesystem::path(state_path).parent_path().string()));
             lock.emplace(util::value_or_throw(util::LockFile::acquire(state_path)));
             std::error_code ec;
             if (std::filesystem::exists(state_path, ec))

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <mlops/util/fs.hpp>
+
 namespace mlops::monitor {
 
 namespace {
@@ -129,6 +131,14 @@ std::string format_duration(double seconds) {
     if (s >= 60) out += fmt::format("{}m", s / 60), s %= 60;
     if (s || out.empty()) out += fmt::format("{}s", s);
     return out;
+}
+
+util::Status make_local_dir(const std::string& dir) {
+    MLOPS_TRYV(util::make_dirs(dir));
+    auto ignore = dir + "/.gitignore";
+    if (!MLOPS_TRY(util::stat_path(ignore)))
+        MLOPS_TRYV(util::write_file_atomic(ignore, "# Written by mlops: this machine's state, not for git.\n*\n", util::Durability::none));
+    return {};
 }
 
 namespace {

@@ -39,6 +39,10 @@ util::Result<double> parse_duration(std::string_view text, const std::string& wh
 // Seconds as the shortest of "90s", "5m", "1h", "1d", "1h30m".
 std::string format_duration(double seconds);
 
+// A folder of this machine's monitoring state under .mlops/ (alert state, watch history): created
+// with a .gitignore that ignores everything in it, so `git status` stays clean in any repository.
+util::Status make_local_dir(const std::string& dir);
+
 // One line of a log; the error is the reason it was skipped ("not JSON", "no timestamp", ...).
 util::Result<LogRecord> parse_record(std::string_view line);
 

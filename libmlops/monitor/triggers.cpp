@@ -202,8 +202,7 @@ util::Result<std::vector<Firing>> read_history(const std::string& abs_path) {
 }
 
 util::Status append_history(const std::string& abs_path, const nlohmann::json& line) {
-    auto dir = abs_path.substr(0, abs_path.rfind('/'));
-    MLOPS_TRYV(util::make_dirs(dir));
+    MLOPS_TRYV(make_local_dir(abs_path.substr(0, abs_path.rfind('/'))));
     int fd = ::open(abs_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return util::fail(util::Error::from_errno(abs_path, errno));
     auto text = line.dump() + "\n";

@@ -143,6 +143,7 @@ assert_eq "$(python3 -c 'import json; print([json.loads(l)["state"] for l in ope
 assert_eq "$(wc -l < hooks.jsonl)" 2 "the webhook got both transitions"
 assert_eq "$(python3 -c 'import json; e=json.loads(open("hooks.jsonl").readline()); print(e["rule"], e["severity"], e["values"]["latency_p99_ms"] > 50)')" "slow critical True" "webhook body"
 ls .mlops/monitor/*.json >/dev/null || fail "no state file"
+! git status --porcelain --untracked-files=all | grep -q "mlops/monitor" || fail "the alert state shows in git status"
 ok "rules fire once and resolve once; command and webhook actions; exit action"
 
 # A second run over the same log: nothing new fires, nothing is sent again.

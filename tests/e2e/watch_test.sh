@@ -132,6 +132,7 @@ assert_eq "$(json_get '[(h["trigger"], h["ok"]) for h in j]' < history.json)" \
 assert_eq "$(json_get 'j[0]["stages"][0]["run_id"]' < history.json)" "$train_run" "with the runs it caused"
 mlops watch --history | grep -q "new-data (data_change): data/train.csv changed" || fail "history text"
 mlops watch --history | grep -q "bc@production -> version 1" || fail "history shows the promotion"
+! git status --porcelain --untracked-files=all | grep -Eq "mlops/watch" || fail "the history shows in git status"
 ok "schedule once per interval; a failing stage exits 7; the history records reasons and runs"
 
 # --- the loop ----------------------------------------------------------------------------------
