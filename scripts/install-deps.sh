@@ -18,3 +18,6 @@ $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev >/dev/null
 # ships its own npm, and Debian's npm package would conflict with it: install only what is missing.
 command -v node >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs >/dev/null
 command -v npm >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+# The Slurm e2e test starts a single-node cluster (slurmctld, slurmd, munged) from a config it writes
+# into a temporary folder (tests/e2e/slurmlib.sh); the packages' own services are not used.
+$SUDO apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
