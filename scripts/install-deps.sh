@@ -14,6 +14,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 $SUDO apt-get install -y -qq --no-install-recommends python3-scipy python3-pandas python3-numpy chromium >/dev/null
 # LibTorch for train/evaluate/predict (built as the plugin libmlops_torch.so; mlops builds without it).
 $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev >/dev/null
+# cpp-httplib for mlops serve (built as the plugin libmlops_http.so; mlops builds without it); the
+# serve e2e test talks to it with curl and parses the exported Kubernetes manifests with PyYAML.
+$SUDO apt-get install -y -qq --no-install-recommends libcpp-httplib-dev curl python3-yaml >/dev/null
 # The S3 tests run s3rver and the AWS SDK (npm) on Node.js. A Node.js from elsewhere (NodeSource)
 # ships its own npm, and Debian's npm package would conflict with it: install only what is missing.
 command -v node >/dev/null || $SUDO apt-get install -y -qq --no-install-recommends nodejs >/dev/null

@@ -1,5 +1,5 @@
 // mlops model register / list / show / alias / promote / rollback: the model registry
-// (docs/registry.md). Versions and alias moves are objects; promotion moves an alias only when
+// (docs/registry.md); sign and verify are in cmd_model_sign.cpp. Versions and alias moves are objects; promotion moves an alias only when
 // every gate holds.
 #include "commands.hpp"
 
@@ -10,6 +10,8 @@
 #include <mlops/registry/registry.hpp>
 #include <mlops/util/fs.hpp>
 #include <mlops/util/paths.hpp>
+
+#include "signing_cli.hpp"
 
 namespace mlops::cli {
 
@@ -318,7 +320,9 @@ Runner register_model(CLI::App& app) {
         ->type_name("GATE");
     auto* rollback = cmd->add_subcommand("rollback", "Move ALIAS back to the version that held it before");
     rollback->add_option("args", opts->args, "NAME ALIAS")->expected(2)->required();
-    return [opts, reg, list, show, alias, promote, rollback](Context& ctx) {
+    auto signing = register_model_signing(*cmd); // sign, verify
+    return [opts, reg, list, show, alias, promote, rollback, signing](Context& ctx) {
+        if (auto rc = signing(ctx)) return *rc;
         if (reg->parsed()) return run_model_register(ctx, *opts);
         if (list->parsed()) return run_model_list(ctx, *opts);
         if (show->parsed()) return run_model_show(ctx, *opts);

@@ -36,12 +36,6 @@ std::string csv_field(const std::string& s) {
     return q + "\"";
 }
 
-std::string float_text(float v) {
-    char buf[32];
-    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, p);
-}
-
 } // namespace
 
 int run_predict(Context& ctx, const PredictOptions& opts) {
@@ -99,8 +93,7 @@ int run_predict(Context& ctx, const PredictOptions& opts) {
             }
             const float* p = &y[next * k];
             if (classification) {
-                std::size_t best = std::size_t(std::max_element(p, p + k) - p);
-                buf += csv_field(enc.classes[best]);
+                buf += csv_field(enc.classes[model.best_class(p)]);
                 for (std::size_t c = 0; c < k; ++c) buf += "," + float_text(p[c]);
             } else {
                 buf += float_text(p[0]);

@@ -21,6 +21,8 @@ constexpr Command k_commands[] = {
     {"model", register_model},
     {"lineage", register_lineage},
     {"reproduce", register_reproduce},
+    {"serve", register_serve},
+    {"keygen", register_keygen},
 };
 
 Context* g_ctx = nullptr;
@@ -33,9 +35,10 @@ const char* const k_exit_code_help = R"(Exit codes:
   0    success
   1    the checked condition is false (status, diff, params diff, metrics diff --exit-code
        found changes; config key unset; evaluate --min/--max missed;
-       drift --fail-on-drift found drift)
+       drift --fail-on-drift found drift; model verify: not signed by the key)
   2    usage error or bad input (bad path, bad pointer file, not a repository)
-  3    integrity error: a corrupt or missing object, a model bundle unlike its manifest
+  3    integrity error: a corrupt or missing object, a model bundle unlike its manifest,
+       a model signature that does not verify (or is missing under --require-signature)
   4    a lock is held by another mlops process
   5    a remote failed
   6    the operating system refused (disk full, permission denied)

@@ -52,6 +52,8 @@ Runner register_explain(CLI::App&);
 Runner register_model(CLI::App&);
 Runner register_lineage(CLI::App&);
 Runner register_reproduce(CLI::App&);
+Runner register_serve(CLI::App&);
+Runner register_keygen(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.
 int run_main(int argc, char** argv, Context& ctx);

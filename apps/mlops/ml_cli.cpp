@@ -1,5 +1,8 @@
 #include "ml_cli.hpp"
 
+#include <algorithm>
+#include <charconv>
+
 #include <mlops/registry/registry.hpp>
 #include <mlops/util/fs.hpp>
 
@@ -28,13 +31,20 @@ TorchPlugin load_torch() {
 
 std::string user_path(const Context& ctx, const std::string& p) { return ctx.user_path(p); }
 
-std::string model_dir(Context& ctx, const std::string& spec) {
-    auto path = ctx.user_path(spec);
-    if (util::value_or_throw(util::stat_path(path)) || !registry::looks_like_model_ref(spec)) return path;
+std::string model_dir(Context& ctx, const std::string& spec) { return resolve_model(ctx, spec).dir; }
+
+ResolvedModel resolve_model(Context& ctx, const std::string& spec) {
+    ResolvedModel m;
+    m.spec = spec;
+    m.dir = ctx.user_path(spec);
+    if (util::value_or_throw(util::stat_path(m.dir)) || !registry::looks_like_model_ref(spec)) return m;
     auto ref = util::value_or_throw(registry::parse_model_ref(spec));
     auto state = util::value_or_throw(registry::load_model(ctx.repo(), ref.name));
     const auto* v = util::value_or_throw(registry::resolve(state, ref));
-    return util::value_or_throw(registry::model_folder(ctx.repo(), *v));
+    m.dir = util::value_or_throw(registry::model_folder(ctx.repo(), *v));
+    m.version = *v;
+    m.alias = ref.alias;
+    return m;
 }
 
 LoadedModel::LoadedModel(const TorchPlugin& torch, const std::string& dir, int threads) : m_api(torch.api), m_dir(dir) {
@@ -64,6 +74,26 @@ ModelOnData::ModelOnData(const Context& ctx, const std::string& model_dir, const
 }
 
 std::vector<float> LoadedModel::run(const ml::Matrix& x) const { return run_module(m_api, m_handle, x, outputs()); }
+
+std::size_t LoadedModel::best_class(const float* p) const {
+    const std::size_t k = std::size_t(outputs());
+    return std::size_t(std::max_element(p, p + k) - p);
+}
+
+nlohmann::json LoadedModel::prediction(const float* p) const {
+    if (task() == ml::Task::classification) return m_target.classes[best_class(p)];
+    // The same digits as predict's CSV: the float's shortest text, read back as a double.
+    std::string t = float_text(p[0]);
+    double d = 0;
+    std::from_chars(t.data(), t.data() + t.size(), d);
+    return d;
+}
+
+std::string float_text(float v) {
+    char buf[32];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, p);
+}
 
 std::vector<float> run_module(const MlopsTorchApi* api, void* handle, const ml::Matrix& x, std::int64_t outputs) {
     std::vector<float> out(x.rows * std::size_t(outputs));

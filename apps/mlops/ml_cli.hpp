@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include <mlops/ml/preprocess.hpp>
 #include <mlops/ml/spec.hpp>
 #include <mlops/ml/torch_api.hpp>
+#include <mlops/registry/registry.hpp>
 #include <mlops/util/plugin.hpp>
 
 #include "context.hpp"
@@ -30,6 +32,14 @@ std::string user_path(const Context& ctx, const std::string& p);
 // A model given on the command line: a bundle folder, or a registered model (NAME@ALIAS,
 // NAME:VERSION), written out of the store into a cached folder (registry::model_folder).
 std::string model_dir(Context& ctx, const std::string& spec);
+// The same, keeping what the registry says about it (serve, export, model sign/verify).
+struct ResolvedModel {
+    std::string spec;
+    std::string dir;
+    std::optional<registry::VersionEntry> version; // empty for a folder
+    std::string alias;                             // NAME@ALIAS: the alias
+};
+ResolvedModel resolve_model(Context& ctx, const std::string& spec);
 
 // A bundle opened for inference: verified against its manifest, module loaded.
 class LoadedModel {
@@ -49,6 +59,11 @@ class LoadedModel {
     std::int64_t outputs() const { return task() == ml::Task::classification ? std::int64_t(m_target.classes.size()) : 1; }
     // Class probabilities (rows × classes) or predicted values (rows × 1).
     std::vector<float> run(const ml::Matrix& x) const;
+    // One row's prediction from its outputs `p` (outputs() floats): the class label, or the value
+    // as `mlops predict` writes it (float_text), as JSON (what `mlops serve` answers).
+    nlohmann::json prediction(const float* p) const;
+    // The index of the most probable class.
+    std::size_t best_class(const float* p) const;
 
   private:
     const MlopsTorchApi* m_api;
@@ -69,6 +84,9 @@ struct ModelOnData {
     ml::CsvReader reader;
     ml::CsvOptions csv;
 };
+
+// The text predict writes for a model output: the shortest form that reads back as the same float.
+std::string float_text(float v);
 
 // Runs a module handle over x in batches; throws CommandError on failure.
 std::vector<float> run_module(const MlopsTorchApi* api, void* handle, const ml::Matrix& x, std::int64_t outputs);

@@ -10,6 +10,7 @@
 #include <mlops/index/index.hpp>
 #include <mlops/ml/bundle.hpp>
 #include <mlops/pipeline/record.hpp>
+#include <mlops/signing/signing.hpp>
 #include <mlops/store/tree.hpp>
 #include <mlops/util/fs.hpp>
 #include <mlops/util/hash.hpp>
@@ -344,6 +345,7 @@ Result<std::vector<std::string>> model_names(Repository& repo) {
 Result<ModelState> load_model(Repository& repo, const std::string& name) {
     auto* index = MLOPS_TRY(repo.index());
     auto rows = MLOPS_TRY(index->registry_objects(name));
+    std::erase_if(rows, [](const auto& r) { return r.kind == "signature"; });
     std::vector<VersionEntry> versions;
     std::vector<AliasEvent> events;
     for (const auto& r : rows) {
@@ -352,7 +354,7 @@ Result<ModelState> load_model(Repository& repo, const std::string& name) {
             return fail(Error(text.error().kind, fmt::format("registry of model {}: {}", name, text.error().message)));
         if (r.kind == "version")
             versions.push_back(MLOPS_TRY(parse_version(*text, r.oid)));
-        else
+        else if (r.kind == "alias")
             events.push_back(MLOPS_TRY(parse_event(*text, r.oid)));
     }
     if (versions.empty()) {
@@ -639,10 +641,38 @@ Result<std::string> model_folder(Repository& repo, const VersionEntry& v) {
     return dir;
 }
 
+// ---- signatures ----
+
+Result<std::string> add_signature(Repository& repo, const signing::Signature& sig) {
+    auto objects_lock = MLOPS_TRY(repo.lock_objects(util::LockMode::shared));
+    auto lock = MLOPS_TRY(registry_lock(repo));
+    return store_object(repo, signing::serialize(sig), "signature", sig.name, sig.time_ns);
+}
+
+Result<std::vector<signing::Signature>> signatures(Repository& repo, const VersionEntry& v) {
+    auto* index = MLOPS_TRY(repo.index());
+    std::vector<signing::Signature> out;
+    for (const auto& r : MLOPS_TRY(index->registry_objects(v.name))) {
+        if (r.kind != "signature") continue;
+        auto text = MLOPS_TRY(repo.objects().read(r.oid));
+        auto sig = MLOPS_TRY(signing::parse(text, fmt::format("signature object {}", short_oid(r.oid))));
+        if (sig.entry != v.oid) continue;
+        sig.oid = r.oid;
+        out.push_back(std::move(sig));
+    }
+    return out;
+}
+
 // ---- index, gc and travel ----
 
 Result<bool> index_object(Repository& repo, const std::string& oid, const std::string& text) {
     auto* index = MLOPS_TRY(repo.index());
+    if (text.find(signing::k_signature_type) != std::string::npos) {
+        auto sig = signing::parse(text, oid);
+        if (!sig || sig->name.empty()) return false;
+        MLOPS_TRYV(index->insert_registry_objects({{oid, "signature", sig->name, sig->time_ns}}));
+        return true;
+    }
     if (text.find(k_version_type) != std::string::npos) {
         auto v = parse_version(text, oid);
         if (!v) return false;
@@ -660,7 +690,7 @@ Result<bool> index_object(Repository& repo, const std::string& oid, const std::s
 
 Result<std::size_t> reindex_registry(Repository& repo) {
     std::size_t n = 0;
-    for (const char* type : {k_version_type, k_event_type})
+    for (const char* type : {k_version_type, k_event_type, signing::k_signature_type})
         MLOPS_TRYV(repo.objects().for_each_record(type, [&](const std::string& oid, const std::string& text) -> Status {
             if (MLOPS_TRY(index_object(repo, oid, text))) ++n;
             return {};

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <mlops/signing/signing.hpp>
 #include <mlops/workspace/maintenance.hpp>
 #include <mlops/workspace/repository.hpp>
 
@@ -145,6 +146,12 @@ Result<NewVersion> describe_run(workspace::Repository& repo, const std::string& 
 // rename) and reused after; loaders verify the bundle against its manifest anyway. A model not in
 // the local store is a usage error that says how to fetch it.
 Result<std::string> model_folder(workspace::Repository& repo, const VersionEntry& v);
+
+// Signatures of versions (docs/serving.md): `mlops-model-signature` objects listed with the model,
+// linked to a version by its entry oid; they travel and are kept like the other registry objects.
+Result<std::string> add_signature(workspace::Repository& repo, const signing::Signature& sig);
+// The signatures of one version, oldest first.
+Result<std::vector<signing::Signature>> signatures(workspace::Repository& repo, const VersionEntry& v);
 
 // Moves (or, with to_entry "", deletes) an alias: writes the event object, then its index row.
 Result<AliasEvent> move_alias(workspace::Repository& repo, const std::string& name, const std::string& alias,
