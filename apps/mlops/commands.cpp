@@ -23,6 +23,7 @@ constexpr Command k_commands[] = {
     {"reproduce", register_reproduce},
     {"serve", register_serve},
     {"keygen", register_keygen},
+    {"export", register_export},
 };
 
 Context* g_ctx = nullptr;

@@ -54,6 +54,7 @@ Runner register_lineage(CLI::App&);
 Runner register_reproduce(CLI::App&);
 Runner register_serve(CLI::App&);
 Runner register_keygen(CLI::App&);
+Runner register_export(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.
 int run_main(int argc, char** argv, Context& ctx);

@@ -18,14 +18,27 @@ std::string executable_dir() {
     return parent_path(buf);
 }
 
-Result<Plugin> Plugin::load(const std::string& file, const std::string& entry) {
-    std::vector<std::string> candidates;
-    if (const char* dir = std::getenv("MLOPS_PLUGIN_DIR"); dir && *dir) candidates.push_back(join_path(dir, file));
+namespace {
+std::vector<std::string> candidates(const std::string& file) {
+    std::vector<std::string> out;
+    if (const char* dir = std::getenv("MLOPS_PLUGIN_DIR"); dir && *dir) out.push_back(join_path(dir, file));
     std::string exe = executable_dir();
-    candidates.push_back(join_path(exe, file));
-    candidates.push_back(join_path(exe, "../lib/mlops/" + file));
+    out.push_back(join_path(exe, file));
+    out.push_back(join_path(exe, "../lib/mlops/" + file));
+    return out;
+}
+} // namespace
+
+std::optional<std::string> Plugin::find(const std::string& file) {
+    for (const auto& path : candidates(file))
+        if (::access(path.c_str(), F_OK) == 0) return path;
+    return std::nullopt;
+}
+
+Result<Plugin> Plugin::load(const std::string& file, const std::string& entry) {
+    std::string exe = executable_dir();
     std::string errors;
-    for (const auto& path : candidates) {
+    for (const auto& path : candidates(file)) {
         if (::access(path.c_str(), F_OK) != 0) continue;
         void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (!h) {

@@ -6,6 +6,7 @@
 // pointers; the caller checks the version before use.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <mlops/util/error.hpp>
@@ -17,6 +18,8 @@ class Plugin {
     // Looks for `file` (e.g. "libmlops_torch.so") next to the running executable, in
     // <exe>/../lib/mlops/, then in $MLOPS_PLUGIN_DIR; resolves `entry` and calls it.
     static Result<Plugin> load(const std::string& file, const std::string& entry);
+    // Where load() would find `file`, without loading it (mlops export copies the plugins).
+    static std::optional<std::string> find(const std::string& file);
     Plugin(Plugin&& o) noexcept : m_handle(std::exchange(o.m_handle, nullptr)), m_table(o.m_table), m_path(std::move(o.m_path)) {}
     Plugin& operator=(Plugin&&) = delete;
     ~Plugin();

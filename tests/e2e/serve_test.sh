@@ -2,7 +2,7 @@
 # End-to-end: mlops serve (docs/serving.md) on the breast cancer MLP: every input format against
 # `mlops predict`, bad requests and their codes, /metrics counting them, the prediction log, reload
 # on SIGHUP and with --follow-alias, graceful SIGTERM, a port in use; keygen, model sign/verify,
-# tampering, signatures travelling through a remote.
+# tampering, signatures travelling through a remote; export to Docker and Kubernetes.
 source "$(dirname "$0")/lib.sh"
 : "${MLOPS_SOURCE_DIR:?}"
 EX="$MLOPS_SOURCE_DIR/examples"
@@ -285,6 +285,7 @@ done
 printf 'x' > "$dir/extra.bin"
 expect_code 3 "extra.bin: not in the signed manifest" -- mlops model verify churn:1 --pubkey release.pub.pem
 expect_code 3 "fails its signature check: .*extra.bin.*refusing it" -- mlops serve churn:1 --require-signature release.pub.pem
+expect_code 3 "fails its signature check" -- mlops export churn:1 --format k8s -o k8s-bad --require-signature release.pub.pem
 rm "$dir/extra.bin"
 mlops model verify churn:1 --pubkey release.pub.pem -q
 start_server signed churn:1 --require-signature release.pub.pem
@@ -296,7 +297,7 @@ mlops model sign models/bc2 --key release.pem -q
 mlops model verify models/bc2 --pubkey release.pub.pem -q
 printf ' ' >> models/bc2/metrics.json
 expect_code 3 "models/bc2/metrics.json: does not match the signed manifest" -- mlops model verify models/bc2 --pubkey release.pub.pem
-ok "keygen (0600), model sign/verify, wrong key, unsigned, tampering with any file; serve refuses"
+ok "keygen (0600), model sign/verify, wrong key, unsigned, tampering with any file; serve/export refuse"
 
 # The signature travels with the registry through a remote.
 mlops remote add -q team "$E2E_TMP/remote"
@@ -308,5 +309,60 @@ mlops fetch churn:1 -q
 mlops model verify churn:1 --pubkey "$E2E_TMP/serve/release.pub.pem" -q
 cd "$E2E_TMP/serve"
 ok "a signature travels with push and fetch"
+
+# --- export ------------------------------------------------------------------------------------------
+mlops export churn@production --format docker -o image --require-signature release.pub.pem --json > export.json
+assert_eq "$(json_get 'j["signed"]' < export.json)" true "export --json signed"
+for f in Dockerfile model/model.pt model/manifest.json model.sig.json signing.pub.pem mlops/bin/mlops mlops/lib/libmlops_torch.so mlops/lib/libmlops_http.so; do
+    [ -s "image/$f" ] || fail "export docker: no $f"
+done
+python3 - image/Dockerfile "$oid1" <<'PY' || fail "Dockerfile: $(cat image/Dockerfile)"
+import json, re, sys
+lines = [l for l in open(sys.argv[1]).read().replace("\\\n", " ").splitlines() if l and not l.startswith("#")]
+ins = {}
+for l in lines:
+    k, _, rest = l.partition(" ")
+    ins.setdefault(k, []).append(rest)
+assert ins["FROM"] == ["debian:12-slim"], ins["FROM"]
+assert "libtorch1.13" in ins["RUN"][0] and "apt-get install" in ins["RUN"][0]
+assert "COPY model/ /opt/mlops/model/" in lines
+assert "COPY model.sig.json /opt/mlops/model.sig.json" in lines
+assert re.search(r"CMD curl -fsS http://127.0.0.1:8080/health", ins["HEALTHCHECK"][0]), ins["HEALTHCHECK"]
+cmd = json.loads(ins["CMD"][0])
+assert cmd[:3] == ["mlops", "serve", "/opt/mlops/model"] and "--require-signature" in cmd and cmd[cmd.index("--port") + 1] == "8080", cmd
+assert sys.argv[2] in " ".join(ins["LABEL"])
+PY
+# The exported folder is what the container serves: the same files, the signature checks.
+cp -r image/model image-model && cp image/model.sig.json image-model.sig.json
+mlops model verify image-model --pubkey release.pub.pem -q
+mlops export churn@production --format k8s -o k8s --replicas 3 --max-replicas 7 -q
+python3 - k8s <<'PY' || fail "k8s manifests"
+import sys, yaml
+d = sys.argv[1]
+dep = yaml.safe_load(open(d + "/deployment.yaml"))
+svc = yaml.safe_load(open(d + "/service.yaml"))
+hpa = yaml.safe_load(open(d + "/hpa.yaml"))
+assert dep["kind"] == "Deployment" and dep["apiVersion"] == "apps/v1" and dep["spec"]["replicas"] == 3
+name = dep["metadata"]["name"]
+assert name == "mlops-churn", name
+t = dep["spec"]["template"]
+assert dep["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name} and t["metadata"]["labels"]["app.kubernetes.io/name"] == name
+ann = t["metadata"]["annotations"]
+assert ann["prometheus.io/scrape"] == "true" and ann["prometheus.io/port"] == "8080" and ann["prometheus.io/path"] == "/metrics", ann
+c = t["spec"]["containers"][0]
+assert c["image"] == "mlops-churn:1" and c["args"][:3] == ["mlops", "serve", "/opt/mlops/model"], c
+for p in ("readinessProbe", "livenessProbe"):
+    assert c[p]["httpGet"] == {"path": "/health", "port": 8080}, c[p]
+assert c["resources"]["requests"] == {"cpu": "500m", "memory": "512Mi"}, c["resources"]
+assert c["ports"][0]["containerPort"] == 8080
+assert svc["kind"] == "Service" and svc["spec"]["selector"] == {"app.kubernetes.io/name": name} and svc["spec"]["ports"][0]["targetPort"] == "http"
+assert hpa["kind"] == "HorizontalPodAutoscaler" and hpa["apiVersion"] == "autoscaling/v2"
+assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+assert hpa["spec"]["minReplicas"] == 3 and hpa["spec"]["maxReplicas"] == 7
+assert hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 70
+PY
+expect_code 2 "--format 'zip': expected docker or k8s" -- mlops export churn@production --format zip -o x
+expect_code 2 "image/model: already exists" -- mlops export churn@production --format docker -o image
+ok "export: Dockerfile (Debian 12, packages, bundle, signature, HEALTHCHECK, serve) and k8s manifests parse back"
 
 finish
