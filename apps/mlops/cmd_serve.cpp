@@ -73,6 +73,13 @@ std::shared_ptr<const Served> load_served(Context& ctx, const TorchPlugin& torch
     if (!opts.require_signature.empty()) require_signature(ctx, s->source, opts.require_signature);
     // One inference thread per request: the worker threads are the parallelism.
     s->model = std::make_unique<LoadedModel>(torch, s->source.dir, 1);
+    // TorchScript's profiling executor optimises a graph over its first runs (tens of ms each): run
+    // those here, before the port opens or the reloaded model is swapped in, not in a client's request.
+    ml::Matrix warm;
+    warm.cols = s->model->preprocessor().width();
+    warm.rows = 1;
+    warm.data.assign(warm.cols, 0.0f);
+    for (int i = 0; i < 3; ++i) s->model->run(warm);
     if (s->source.version) {
         s->name = s->source.version->name;
         s->version = s->source.version->version;

@@ -181,7 +181,10 @@ assert [l["status"] for l in bad].count(413) == 1 and [l["status"] for l in bad]
 assert bad[-1] == dict(bad[-1], status=400, error="bad request") and "inputs" not in bad[-1], bad[-1]  # the slow client
 print("log lines:", len(lines))
 PY
-ok "prediction log: one JSON object per line in the format mlops monitor reads"
+mlops monitor pred.log --no-state --json > monitor.json
+assert_eq "$(json_get '[j["lines"], j["records"], j["malformed"]["count"], sum(w["figures"]["requests"] for w in j["windows"]), sum(w["figures"]["errors"] for w in j["windows"])]' < monitor.json)" \
+    "[16, 16, 0, 16.0, 9.0]" "mlops monitor reads the log (requests, errors)"
+ok "prediction log: one JSON object per line, read back by mlops monitor"
 
 # --- port in use ---------------------------------------------------------------------------------
 port=${URL##*:}
