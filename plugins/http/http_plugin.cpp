@@ -23,6 +23,7 @@ struct MlopsServer {
     MlopsHttpErrorHook on_error;
     void* user;
     int port = 0;
+    int listen_fd = -1;
 };
 
 void set_error(char* err, std::size_t size, const std::string& m) {
@@ -93,9 +94,10 @@ int create(const MlopsHttpConfig* cfg, MlopsHttpHandler handler, MlopsHttpErrorH
         s->server.set_tcp_nodelay(true);
         // httplib's default sets SO_REUSEPORT, which lets a second server bind a port in use and
         // share its connections; SO_REUSEADDR alone allows a restart while old connections linger.
-        s->server.set_socket_options([](int sock) {
+        s->server.set_socket_options([raw](int sock) {
             int yes = 1;
             ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+            raw->listen_fd = sock;
         });
         errno = 0;
         if (cfg->port == 0) {
@@ -111,6 +113,11 @@ int create(const MlopsHttpConfig* cfg, MlopsHttpHandler handler, MlopsHttpErrorH
             }
             s->port = cfg->port;
         }
+        // httplib listens with a backlog of 5: a burst of new connections (a load balancer, wrk's 32)
+        // overflows the accept queue, and a client whose handshake ACK was dropped resends its request
+        // only after TCP's retransmission timeout (200 ms, then 400 ms...). Listening again on a
+        // listening socket only raises the backlog.
+        if (s->listen_fd >= 0) ::listen(s->listen_fd, SOMAXCONN);
         *out = s.release();
         return 0;
     } catch (const std::exception& e) {
