@@ -48,7 +48,7 @@ std::string short_text(const json& v) {
 }
 
 // The rows of a JSON body as an array of objects.
-std::expected<json, Rejection> json_records(const json& doc, const ml::Preprocessor& pre) {
+std::expected<json, Rejection> json_records(json& doc, const ml::Preprocessor& pre) {
     if (!doc.is_object()) return reject("the JSON body must be an object with one of dataframe_split, dataframe_records, instances, inputs");
     static const char* k_keys[] = {"dataframe_split", "dataframe_records", "instances", "inputs"};
     std::vector<std::string> found;
@@ -58,7 +58,7 @@ std::expected<json, Rejection> json_records(const json& doc, const ml::Preproces
         return reject(found.empty() ? "the JSON body has none of dataframe_split, dataframe_records, instances, inputs"
                                     : fmt::format("the JSON body has {} (send one)", fmt::join(found, " and ")));
     const std::string& key = found[0];
-    const json& v = doc.at(key);
+    json& v = doc.at(key); // rows are moved out of it, not copied
     json rows = json::array();
     if (key == "dataframe_split") {
         if (!v.is_object() || !v.contains("columns") || !v.contains("data") || !v.at("columns").is_array() || !v.at("data").is_array())
@@ -80,7 +80,7 @@ std::expected<json, Rejection> json_records(const json& doc, const ml::Preproces
     if ((key == "inputs" || key == "instances") && v.is_object()) {
         // Columnar: {"age": [41, 35], "plan": ["pro", "basic"]}; a single record when no value is an array.
         bool columnar = !v.empty() && std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_array(); });
-        if (!columnar) return json::array({v});
+        if (!columnar) return json::array({std::move(v)});
         std::size_t n = v.begin()->size();
         for (const auto& [name, values] : v.items())
             if (values.size() != n) return reject(fmt::format("{}: column '{}' has {} values, '{}' has {}", key, name, values.size(), v.begin().key(), n));
@@ -93,10 +93,10 @@ std::expected<json, Rejection> json_records(const json& doc, const ml::Preproces
     }
     if (!v.is_array()) return reject(fmt::format("{}: expected an array of rows", key));
     std::size_t i = 0;
-    for (const auto& r : v) {
+    for (auto& r : v) {
         ++i;
         if (r.is_object()) {
-            rows.push_back(r);
+            rows.push_back(std::move(r));
         } else if (r.is_array() && key != "dataframe_records") {
             // A row as a list of values in the order of the model's features.
             if (r.size() != pre.features.size())
@@ -228,11 +228,22 @@ std::expected<Batch, Rejection> parse_invocation(std::string_view content_type, 
     }
     if (rows.empty()) return reject("the request has no rows", rows);
 
-    // Columns: every feature, nothing unknown but the target.
-    std::unordered_map<std::string, std::size_t> feature_index;
-    for (std::size_t i = 0; i < pre.features.size(); ++i) feature_index[pre.features[i].name] = i;
-    std::vector<std::string> feature_names;
-    for (const auto& f : pre.features) feature_names.push_back(f.name);
+    // Columns: every feature, nothing unknown but the target. Looked up by binary search over the
+    // names (one allocation per request, not a hash map of copied strings).
+    std::vector<std::pair<std::string_view, std::size_t>> feature_index;
+    feature_index.reserve(pre.features.size());
+    for (std::size_t i = 0; i < pre.features.size(); ++i) feature_index.emplace_back(pre.features[i].name, i);
+    std::sort(feature_index.begin(), feature_index.end());
+    auto find_feature = [&](std::string_view name) -> const std::size_t* {
+        auto it = std::lower_bound(feature_index.begin(), feature_index.end(), std::make_pair(name, std::size_t(0)),
+                                   [](const auto& a, const auto& b) { return a.first < b.first; });
+        return it != feature_index.end() && it->first == name ? &it->second : nullptr;
+    };
+    auto feature_names = [&] {
+        std::vector<std::string> names;
+        for (const auto& f : pre.features) names.push_back(f.name);
+        return names;
+    };
 
     Batch b;
     b.frame.path = "request";
@@ -255,14 +266,14 @@ std::expected<Batch, Rejection> parse_invocation(std::string_view content_type, 
         const json& row = rows[r];
         std::size_t seen = 0;
         for (auto it = row.begin(); it != row.end(); ++it) {
-            auto fi = feature_index.find(it.key());
-            if (fi == feature_index.end()) {
+            const std::size_t* fi = find_feature(it.key());
+            if (!fi) {
                 if (it.key() == pre.target) continue;
-                return reject(fmt::format("row {}: unknown column '{}' (the model's inputs: {})", r + 1, it.key(), list_text(feature_names)), rows);
+                return reject(fmt::format("row {}: unknown column '{}' (the model's inputs: {})", r + 1, it.key(), list_text(feature_names())), rows);
             }
             ++seen;
-            const auto& feat = pre.features[fi->second];
-            auto& col = b.frame.columns[fi->second];
+            const auto& feat = pre.features[*fi];
+            auto& col = b.frame.columns[*fi];
             const json& v = it.value();
             bool missing = v.is_null();
             if (feat.categorical) {
@@ -273,7 +284,7 @@ std::expected<Batch, Rejection> parse_invocation(std::string_view content_type, 
                 else if (!missing)
                     return reject(fmt::format("row {}, column '{}': expected a category (string), got {} {}", r + 1, feat.name, type_name(v), short_text(v)), rows);
                 missing = missing || col.texts[r].empty();
-                if (!missing && pre.unknown == ml::Unknown::error && !categories[fi->second].count(col.texts[r]))
+                if (!missing && pre.unknown == ml::Unknown::error && !categories[*fi].count(col.texts[r]))
                     return reject(fmt::format("row {}, column '{}': unknown category '{}' (known: {})", r + 1, feat.name, col.texts[r],
                                               list_text(feat.categories)),
                                   rows);
