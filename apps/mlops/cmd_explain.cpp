@@ -9,6 +9,9 @@
 #include <numeric>
 
 #include <mlops/explain/explain.hpp>
+#include <mlops/registry/registry.hpp>
+#include <mlops/util/hash.hpp>
+#include <mlops/util/paths.hpp>
 #include <mlops/util/fs.hpp>
 #include <mlops/util/strings.hpp>
 
@@ -29,6 +32,7 @@ struct ExplainOptions {
     std::string integration = "gausslegendre";
     std::string target;
     double tolerance = 0.05;
+    std::string attach;
     int threads = 0;
 };
 
@@ -82,7 +86,23 @@ int run_explain(Context& ctx, const ExplainOptions& opts) {
     auto rule = util::value_or_throw(explain::parse_rule(opts.integration));
     const bool want_perm = opts.method != "integrated-gradients", want_ig = opts.method != "permutation";
 
-    ModelOnData in(ctx, model_dir(ctx, opts.model), opts.data, opts.threads);
+    // --attach NAME:VERSION: the version must hold the model being explained (checked before any work).
+    std::optional<registry::VersionEntry> attach_to;
+    auto model_path = model_dir(ctx, opts.model);
+    if (!opts.attach.empty()) {
+        auto ref = util::value_or_throw(registry::parse_model_ref(opts.attach));
+        if (ref.version == 0 && ref.alias.empty())
+            throw util::CommandError(usage(fmt::format("--attach {}: name a version (NAME:VERSION or NAME@ALIAS)", opts.attach)));
+        auto state = util::value_or_throw(registry::load_model(ctx.repo(), ref.name));
+        const auto* v = util::value_or_throw(registry::resolve(state, ref));
+        auto theirs = util::value_or_throw(util::read_file(util::join_path(util::value_or_throw(registry::model_folder(ctx.repo(), *v)), "manifest.json")));
+        auto ours = util::read_file(util::join_path(model_path, "manifest.json"));
+        if (!ours || *ours != theirs)
+            throw util::CommandError(usage(fmt::format("--attach {}: {} is not the model of {} version {} (explain that version, e.g. `mlops explain {}:{} ...`)",
+                                                       opts.attach, opts.model, v->name, v->version, v->name, v->version)));
+        attach_to = *v;
+    }
+    ModelOnData in(ctx, model_path, opts.data, opts.threads);
     auto& model = in.model;
     const auto& pre = model.preprocessor();
     const auto& enc = model.target();
@@ -240,6 +260,22 @@ int run_explain(Context& ctx, const ExplainOptions& opts) {
         }
         if (!opts.output.empty()) o << fmt::format("\nReport written to {}\n", opts.output);
     }
+    if (attach_to) {
+        registry::Explanation e;
+        e.name = attach_to->name;
+        e.entry = attach_to->oid;
+        e.version = attach_to->version;
+        e.method = opts.method;
+        e.data = opts.data;
+        e.data_sha256 = util::value_or_throw(util::sha256_file(user_path(ctx, opts.data)));
+        e.report = explain::to_json(report);
+        e.user = util::user_name();
+        e.host = util::host_name();
+        e.time_ns = util::now_ns();
+        auto oid = util::value_or_throw(registry::add_explanation(ctx.repo(), e));
+        if (!ctx.global.json && !ctx.global.quiet)
+            ctx.err() << fmt::format("mlops: explanation attached to {} version {} ({})\n", e.name, e.version, oid.substr(0, 12));
+    }
     if (completeness_failed) {
         const auto& g = *report.gradients;
         ctx.err() << fmt::format("mlops: completeness check failed on {} of {} rows (largest relative gap {:.3g} at row {}, tolerance {}): "
@@ -267,6 +303,8 @@ Runner register_explain(CLI::App& app) {
     cmd->add_option("--target", opts->target, "Integrated gradients: the class to explain (default: each row's predicted class)")->type_name("CLASS");
     cmd->add_option("--tolerance", opts->tolerance, "Completeness: largest |sum - (f(x) - f(baseline))| relative to the larger of |f(x) - f(baseline)|, |f(x)|, |f(baseline)| (default 0.05)")
         ->type_name("X");
+    cmd->add_option("--attach", opts->attach, "Store the explanation with this registry version (shown by `mlops model show` and lineage)")
+        ->type_name("NAME:VERSION");
     cmd->add_option("-j,--threads", opts->threads, "LibTorch threads (default: one per core)")->type_name("N");
     return [opts](Context& ctx) { return run_explain(ctx, *opts); };
 }

@@ -170,8 +170,14 @@ int run_model_show(Context& ctx, const ModelOptions& opts) {
         return 0;
     }
     const auto* v = util::value_or_throw(registry::resolve(state, ref));
+    auto explained = util::value_or_throw(registry::explanations(ctx.repo(), *v));
     if (ctx.global.json) {
-        ctx.print_json(registry::version_json(*v, state));
+        auto j = registry::version_json(*v, state);
+        j["explanations"] = nlohmann::json::array();
+        for (const auto& e : explained)
+            j["explanations"].push_back({{"oid", e.oid}, {"method", e.method}, {"data", e.data}, {"data_sha256", e.data_sha256},
+                                         {"by", e.user + "@" + e.host}, {"time", pipeline::iso_time(e.time_ns)}, {"report", e.report}});
+        ctx.print_json(j);
         return 0;
     }
     ctx.say(fmt::format("model       {} version {}{}", v->name, v->version, aliases_text(state, v->oid).empty() ? "" : "  " + aliases_text(state, v->oid)));
@@ -184,6 +190,9 @@ int run_model_show(Context& ctx, const ModelOptions& opts) {
     for (const auto& d : v->data)
         ctx.say(fmt::format("data        {}  {}", d.value("path", ""), d.value("oid", "").substr(0, 12)));
     for (const auto& [k, val] : v->metrics.items()) ctx.say(fmt::format("metric      {} = {}", k, metric_text(val)));
+    for (const auto& e : explained)
+        ctx.say(fmt::format("explained   {} on {} by {}@{} ({}): {}", pipeline::iso_time(e.time_ns), e.data, e.user, e.host,
+                            e.oid.substr(0, 12), registry::explanation_summary(e)));
     return 0;
 }
 

@@ -30,6 +30,7 @@ const char* kind_name(NodeKind k) {
     case NodeKind::run: return "run";
     case NodeKind::version: return "version";
     case NodeKind::alias: return "alias";
+    case NodeKind::explanation: return "explanation";
     }
     return "?";
 }
@@ -139,6 +140,17 @@ struct Builder {
                                          {"created", pipeline::iso_time(v.created_ns)},
                                          {"entry", v.oid}}});
                 g.link(artifact(v.model_oid, v.source, v.model_kind, v.created_ns), vi, "registers");
+                for (const auto& e : MLOPS_TRY(registry::explanations(repo, v))) {
+                    std::size_t ei = g.add({"explanation:" + e.oid, NodeKind::explanation,
+                                            fmt::format("explanation of {}:{}", name, v.version),
+                                            {{"oid", e.oid},
+                                             {"method", e.method},
+                                             {"data", e.data},
+                                             {"summary", registry::explanation_summary(e)},
+                                             {"user", e.user},
+                                             {"created", pipeline::iso_time(e.time_ns)}}});
+                    g.link(vi, ei, "explained");
+                }
             }
             for (const auto& [alias, entry] : state->aliases) {
                 const auto* v = state->entry(entry);

@@ -17,7 +17,7 @@ namespace mlops::lineage {
 
 using util::Result;
 
-enum class NodeKind { artifact, run, version, alias };
+enum class NodeKind { artifact, run, version, alias, explanation };
 const char* kind_name(NodeKind k);
 
 struct Node {

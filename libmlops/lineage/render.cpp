@@ -47,6 +47,7 @@ std::string describe(const Node& n) {
     }
     case NodeKind::version: return "model version";
     case NodeKind::alias: return "alias";
+    case NodeKind::explanation: return "explanation, " + n.details.value("summary", std::string());
     }
     return "";
 }
@@ -92,7 +93,7 @@ std::string quote_dot(const std::string& s) {
 
 std::string dot_view(const Graph& g, const std::string& title) {
     std::string out = fmt::format("digraph lineage {{\n  label={};\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n", quote_dot(title));
-    static const char* k_shapes[] = {"note", "box", "component", "cds"};
+    static const char* k_shapes[] = {"note", "box", "component", "cds", "tab"};
     for (auto i : ordered(g)) {
         const auto& n = g.nodes[i];
         out += fmt::format("  n{} [label={}, shape={}{}];\n", i, quote_dot(n.label + "\n" + describe(n)), k_shapes[int(n.kind)],
@@ -110,8 +111,8 @@ std::string mermaid_label(const std::string& s) {
 
 std::string mermaid_view(const Graph& g) {
     std::string out = "graph LR\n";
-    static const char* k_open[] = {"[\"", "([\"", "[[\"", "{{\""};
-    static const char* k_close[] = {"\"]", "\"])", "\"]]", "\"}}"};
+    static const char* k_open[] = {"[\"", "([\"", "[[\"", "{{\"", ">\""};
+    static const char* k_close[] = {"\"]", "\"])", "\"]]", "\"}}", "\"]"};
     for (auto i : ordered(g)) {
         const auto& n = g.nodes[i];
         out += fmt::format("  n{}{}{}<br/>{}{}\n", i, k_open[int(n.kind)], mermaid_label(n.label), mermaid_label(describe(n)),
@@ -129,8 +130,8 @@ std::string cut(const std::string& s, std::size_t n) { return s.size() <= n ? s 
 
 std::string html_view(const Graph& g, const std::string& title) {
     constexpr int k_w = 220, k_h = 46, k_dx = 290, k_dy = 66, k_margin = 20;
-    static const char* k_fill[] = {"#e8f1fb", "#fff4e0", "#e9f7ea", "#f6e8fb"};
-    static const char* k_stroke[] = {"#4a7fb5", "#c58a1a", "#3d8f46", "#8e4aa8"};
+    static const char* k_fill[] = {"#e8f1fb", "#fff4e0", "#e9f7ea", "#f6e8fb", "#fdf6d8"};
+    static const char* k_stroke[] = {"#4a7fb5", "#c58a1a", "#3d8f46", "#8e4aa8", "#a38b1a"};
     auto order = ordered(g);
     int min_layer = 0, max_layer = 0;
     for (const auto& n : g.nodes) {

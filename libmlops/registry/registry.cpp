@@ -28,6 +28,7 @@ namespace {
 
 constexpr const char* k_version_type = "mlops-model-version";
 constexpr const char* k_event_type = "mlops-alias-event";
+constexpr const char* k_explanation_type = "mlops-model-explanation";
 
 std::string short_oid(const std::string& oid) { return oid.substr(0, 12); }
 
@@ -345,7 +346,7 @@ Result<std::vector<std::string>> model_names(Repository& repo) {
 Result<ModelState> load_model(Repository& repo, const std::string& name) {
     auto* index = MLOPS_TRY(repo.index());
     auto rows = MLOPS_TRY(index->registry_objects(name));
-    std::erase_if(rows, [](const auto& r) { return r.kind == "signature"; });
+    std::erase_if(rows, [](const auto& r) { return r.kind == "signature" || r.kind == "explanation"; });
     std::vector<VersionEntry> versions;
     std::vector<AliasEvent> events;
     for (const auto& r : rows) {
@@ -663,10 +664,84 @@ Result<std::vector<signing::Signature>> signatures(Repository& repo, const Versi
     return out;
 }
 
+// ---- explanations ----
+
+std::string serialize_explanation(const Explanation& e) {
+    nlohmann::json j = {{"type", k_explanation_type}, {"format", 1},       {"name", e.name},         {"entry", e.entry},
+                        {"version", e.version},       {"method", e.method}, {"data", e.data},         {"data_sha256", e.data_sha256},
+                        {"report", e.report},         {"user", e.user},     {"host", e.host},         {"time_ns", e.time_ns}};
+    return j.dump() + "\n";
+}
+
+Result<Explanation> parse_explanation(const std::string& text, const std::string& oid) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.value("type", "") != k_explanation_type)
+        return fail(Error::integrity(fmt::format("object {} is not a model explanation", short_oid(oid))));
+    try {
+        Explanation e;
+        e.oid = oid;
+        e.name = j.at("name").get<std::string>();
+        e.entry = j.at("entry").get<std::string>();
+        e.version = j.at("version").get<int>();
+        e.method = j.at("method").get<std::string>();
+        e.data = j.at("data").get<std::string>();
+        e.data_sha256 = j.at("data_sha256").get<std::string>();
+        e.report = j.at("report");
+        e.user = j.at("user").get<std::string>();
+        e.host = j.at("host").get<std::string>();
+        e.time_ns = j.at("time_ns").get<std::int64_t>();
+        return e;
+    } catch (const std::exception& ex) {
+        return fail(Error::integrity(fmt::format("model explanation {}: {}", short_oid(oid), ex.what())));
+    }
+}
+
+Result<std::string> add_explanation(Repository& repo, const Explanation& e) {
+    auto objects_lock = MLOPS_TRY(repo.lock_objects(util::LockMode::shared));
+    auto lock = MLOPS_TRY(registry_lock(repo));
+    return store_object(repo, serialize_explanation(e), "explanation", e.name, e.time_ns);
+}
+
+Result<std::vector<Explanation>> explanations(Repository& repo, const VersionEntry& v) {
+    auto* index = MLOPS_TRY(repo.index());
+    std::vector<Explanation> out;
+    for (const auto& r : MLOPS_TRY(index->registry_objects(v.name))) {
+        if (r.kind != "explanation") continue;
+        auto text = MLOPS_TRY(repo.objects().read(r.oid));
+        auto e = MLOPS_TRY(parse_explanation(text, r.oid));
+        if (e.entry == v.oid) out.push_back(std::move(e));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.time_ns < b.time_ns; });
+    return out;
+}
+
+std::string explanation_summary(const Explanation& e, std::size_t top) {
+    std::vector<std::string> parts;
+    auto names = [&](const nlohmann::json& list, const char* key) {
+        std::vector<std::string> n;
+        for (const auto& f : list) {
+            if (n.size() == top) break;
+            n.push_back(f.value(key, ""));
+        }
+        return fmt::format("{}", fmt::join(n, ", "));
+    };
+    const auto& p = e.report.value("permutation", nlohmann::json());
+    if (p.is_object()) parts.push_back("permutation: " + names(p.value("features", nlohmann::json::array()), "feature"));
+    const auto& g = e.report.value("integrated_gradients", nlohmann::json());
+    if (g.is_object()) parts.push_back("integrated gradients: " + names(g.value("global", nlohmann::json::array()), "feature"));
+    return fmt::format("{}", fmt::join(parts, "; "));
+}
+
 // ---- index, gc and travel ----
 
 Result<bool> index_object(Repository& repo, const std::string& oid, const std::string& text) {
     auto* index = MLOPS_TRY(repo.index());
+    if (text.find(k_explanation_type) != std::string::npos) {
+        auto e = parse_explanation(text, oid);
+        if (!e) return false;
+        MLOPS_TRYV(index->insert_registry_objects({{oid, "explanation", e->name, e->time_ns}}));
+        return true;
+    }
     if (text.find(signing::k_signature_type) != std::string::npos) {
         auto sig = signing::parse(text, oid);
         if (!sig || sig->name.empty()) return false;
@@ -690,7 +765,7 @@ Result<bool> index_object(Repository& repo, const std::string& oid, const std::s
 
 Result<std::size_t> reindex_registry(Repository& repo) {
     std::size_t n = 0;
-    for (const char* type : {k_version_type, k_event_type, signing::k_signature_type})
+    for (const char* type : {k_version_type, k_event_type, signing::k_signature_type, k_explanation_type})
         MLOPS_TRYV(repo.objects().for_each_record(type, [&](const std::string& oid, const std::string& text) -> Status {
             if (MLOPS_TRY(index_object(repo, oid, text))) ++n;
             return {};

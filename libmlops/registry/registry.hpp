@@ -153,6 +153,27 @@ Result<std::string> add_signature(workspace::Repository& repo, const signing::Si
 // The signatures of one version, oldest first.
 Result<std::vector<signing::Signature>> signatures(workspace::Repository& repo, const VersionEntry& v);
 
+// Explanations attached to versions (docs/explain.md): `mlops-model-explanation` objects listed
+// with the model, linked to a version by its entry oid, holding the explanation's JSON report.
+struct Explanation {
+    std::string oid; // of this object
+    std::string name, entry;
+    int version = 0;           // the number when it was attached
+    std::string method;        // permutation, integrated-gradients or both
+    std::string data;          // the data as the user named it
+    std::string data_sha256;
+    nlohmann::json report;     // `mlops explain --json`
+    std::string user, host;
+    std::int64_t time_ns = 0;
+};
+std::string serialize_explanation(const Explanation& e);
+Result<Explanation> parse_explanation(const std::string& text, const std::string& oid);
+Result<std::string> add_explanation(workspace::Repository& repo, const Explanation& e);
+// The explanations of one version, oldest first.
+Result<std::vector<Explanation>> explanations(workspace::Repository& repo, const VersionEntry& v);
+// Their top features, one line: "permutation: a, b, c; integrated gradients: c, a, b".
+std::string explanation_summary(const Explanation& e, std::size_t top = 3);
+
 // Moves (or, with to_entry "", deletes) an alias: writes the event object, then its index row.
 Result<AliasEvent> move_alias(workspace::Repository& repo, const std::string& name, const std::string& alias,
                               const std::string& to_entry, const std::string& action, const nlohmann::json& gates);

@@ -128,6 +128,28 @@ assert max(ours, key=lambda f: ours[f]["mean"]) == feats[int(np.argmax(sk.import
 EOF
 ok "permutation importance agrees with scikit-learn's permutation_importance within the noise"
 
+# --- attached to a registry version: model show, lineage, push/fetch --------------------------------
+mlops add bc -q
+mlops model register bc bc -q
+mlops model alias bc 1 production -q
+mlops explain bc@production data/test.csv --method permutation --repeats 2 --attach bc:1 -q
+mlops model show bc:1 | grep -Eq "^explained   .* on data/test.csv by .*: permutation: $top" || fail "model show: $(mlops model show bc:1)"
+assert_eq "$(mlops model show bc:1 --json | json_get '[[e["method"], e["report"]["permutation"]["features"][0]["feature"]] for e in j["explanations"]][0]')" \
+    "[\"permutation\", \"$top\"]" "model show --json carries the explanation"
+mlops lineage bc:1 | grep -q "explained explanation of bc:1" || fail "lineage: $(mlops lineage bc:1)"
+mlops lineage bc:1 --format dot | grep -q "shape=tab" || fail "lineage dot"
+expect_code 2 "--attach bc:1: lin is not the model of bc version 1" -- mlops explain lin data/test.csv --method integrated-gradients --attach bc:1
+expect_code 2 "--attach bc: name a version" -- mlops explain bc data/test.csv --attach bc
+# It travels with the registry.
+mlops remote add origin "$E2E_TMP/remote" -q
+commit "models and data"
+mlops push -q
+cd "$E2E_TMP" && git clone -q explain clone && cd clone
+mlops fetch bc@production -q
+mlops model show bc:1 | grep -q "^explained   " || fail "the explanation did not travel: $(mlops model show bc:1)"
+cd "$E2E_TMP/explain"
+ok "--attach stores the explanation with the version: model show, lineage, push and fetch"
+
 # --- bad input ---------------------------------------------------------------------------------
 cut -d, -f1-5 data/test.csv > narrow.csv
 expect_code 2 "narrow.csv: .*missing" -- mlops explain bc narrow.csv
