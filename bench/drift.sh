@@ -88,14 +88,14 @@ for r in $(seq "$ROUNDS"); do
 done
 t_m=$(median $(cut -d' ' -f1 "$work/mlops.tsv"))
 t_p=$(median $(cut -d' ' -f1 "$work/python.tsv"))
-t_s=$(median $(cut -d' ' -f1 "$work/same.tsv"))
-m_s=$(median $(cut -d' ' -f2 "$work/same.tsv"))
-speedup_same=$($PY -c "print('%.1f' % ($t_p / $t_s))")
-memratio_same=$($PY -c "print('%.2f' % ($m_s / $m_p))")
 m_m=$(median $(cut -d' ' -f2 "$work/mlops.tsv"))
 m_p=$(median $(cut -d' ' -f2 "$work/python.tsv"))
 speedup=$($PY -c "print('%.1f' % ($t_p / $t_m))")
 memratio=$($PY -c "print('%.2f' % ($m_m / $m_p))")
+t_s=$(median $(cut -d' ' -f1 "$work/same.tsv"))
+m_s=$(median $(cut -d' ' -f2 "$work/same.tsv"))
+speedup_same=$($PY -c "print('%.1f' % ($t_p / $t_s))")
+memratio_same=$($PY -c "print('%.2f' % ($m_s / $m_p))")
 mib() { $PY -c "print('%.0f' % ($1 / 1024))"; }
 # Both found the same drifted columns (the statistics themselves are compared in tests/e2e/drift_test.sh).
 same=$($PY - "$work/mlops.json" "$work/python.json" <<'EOF'
