@@ -14,6 +14,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 $SUDO apt-get install -y -qq --no-install-recommends python3-scipy python3-pandas python3-numpy chromium >/dev/null
 # LibTorch for train/evaluate/predict (built as the plugin libmlops_torch.so; mlops builds without it).
 $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev >/dev/null
+# explain: the e2e test runs scikit-learn's permutation_importance beside mlops's, and writes a
+# TorchScript module without gradients with PyTorch (the same LibTorch 1.13).
+$SUDO apt-get install -y -qq --no-install-recommends python3-sklearn python3-torch >/dev/null
 # cpp-httplib for mlops serve (built as the plugin libmlops_http.so; mlops builds without it); the
 # serve e2e test talks to it with curl and parses the exported Kubernetes manifests with PyYAML.
 $SUDO apt-get install -y -qq --no-install-recommends libcpp-httplib-dev curl python3-yaml >/dev/null

@@ -24,6 +24,17 @@ assert_eq "$(json_get 'len(j["permutation"]["features"])' <<<"$OUT")" 30 "every 
 grep -q '<svg' report.html || fail "no chart in the report"
 top=$(json_get 'j["permutation"]["features"][0]["feature"]' <<<"$OUT")
 grep -q "$top" report.html || fail "the report does not name the top feature"
+if command -v chromium > /dev/null; then
+    chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 --dump-dom "file://$PWD/report.html" \
+        > dom.html 2> chromium.log || fail "chromium failed: $(tail -5 chromium.log)"
+    grep -q 'id="permutation-table"' dom.html || fail "chromium: no permutation table"
+    grep -q "$top" dom.html || fail "chromium: the top feature is not on the page"
+    [ "$(grep -c '<svg' dom.html)" -ge 5 ] || fail "chromium: charts missing (2 rankings and 3 waterfalls)"
+    grep -Ei 'CONSOLE|Uncaught|ERR_FILE|net::' chromium.log && fail "chromium console errors"
+    ok "headless Chromium renders the report without console errors"
+else
+    [ "${CI:-}" = true ] && fail "chromium is not installed (scripts/install-deps.sh installs it)"
+fi
 run mlops explain bc data/test.csv --method integrated-gradients --steps 3 --integration riemann_trapezoid
 assert_eq "$RC" 1 "too few steps fail loudly"
 grep -Eq "^mlops: completeness check failed on [0-9]+ of 142 rows .*use more --steps$" <<<"$ERR" || fail "completeness message: $ERR"
@@ -164,6 +175,29 @@ expect_code 2 "nolabel.csv: no target column 'target': permutation importance ne
 run mlops explain bc nolabel.csv
 assert_eq "$RC" 0 "without labels, both methods: integrated gradients only"
 grep -q "permutation importance skipped" <<<"$ERR" || fail "skip not said: $ERR"
+# A model no gradient flows through: integrated gradients refuse and suggest permutation; with the
+# default (both methods) permutation importance still runs and a note says why IG did not.
+cp -r bc flat
+# (TorchScript compiles from the source file: a script file, not stdin.)
+cat > mkflat.py <<'EOF'
+import hashlib, json, sys, torch
+class Flat(torch.nn.Module):
+    def forward(self, x):
+        return (torch.zeros(x.size(0), 2) + 0.5).detach()
+d = sys.argv[1]
+torch.jit.script(Flat()).save(f"{d}/model.pt")
+m = json.load(open(f"{d}/manifest.json"))
+data = open(f"{d}/model.pt", "rb").read()
+m["files"]["model.pt"] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+json.dump(m, open(f"{d}/manifest.json", "w"), indent=2)
+EOF
+$PY mkflat.py flat
+expect_code 2 "flat: the model is not differentiable: no gradient reaches its inputs; use --method permutation" -- \
+    mlops explain flat data/test.csv --method integrated-gradients
+run mlops explain flat data/test.csv --json
+assert_eq "$RC" 0 "both methods on a model without gradients"
+assert_eq "$(json_get '[j["integrated_gradients"] is None, len(j["permutation"]["features"]), "not differentiable" in j["notes"][0]]' <<<"$OUT")" \
+    '[true, 30, true]' "permutation still runs, the note says why integrated gradients did not"
 ok "bad input: one-line errors naming the columns, rows, classes and options"
 
 finish
