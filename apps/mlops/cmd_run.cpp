@@ -3,23 +3,61 @@
 
 #include <mlops/pipeline/runner.hpp>
 
+#include "slurm_cli.hpp"
+
 namespace mlops::cli {
 
 struct RunOptions {
     std::vector<std::string> stages;
     std::string file = "mlops.yaml";
-    unsigned jobs = 1;
+    unsigned jobs = 0;
     bool force = false;
     bool dry_run = false;
     bool keep_going = false;
     bool downstream = false;
     bool no_run_cache = false;
+    std::string executor; // local or slurm; "" = the pipeline file's `executor`, else run.executor, else local
+    bool detach = false;
+    std::string remote;
 };
+
+namespace {
+
+// --executor, else the pipeline file's `executor:`, else the run.executor setting, else local.
+std::string choose_executor(Context& ctx, const RunOptions& opts, const std::string& file) {
+    auto check = [](const std::string& e, const std::string& where) {
+        if (e != "local" && e != "slurm")
+            throw util::CommandError(util::Error::usage(fmt::format("{}: unknown executor '{}' (local or slurm)", where, e)));
+        return e;
+    };
+    if (!opts.executor.empty()) return check(opts.executor, "--executor");
+    auto loaded = pipeline::load(ctx.repo(), file);
+    if (loaded && !loaded->pipeline->executor.empty()) return loaded->pipeline->executor;
+    if (auto e = ctx.repo().config().get("run.executor")) return check(*e, "run.executor");
+    return "local";
+}
+
+} // namespace
 
 int run_run(Context& ctx, const RunOptions& opts) {
     auto& repo = ctx.repo();
+    auto file = ctx.repo_paths({opts.file}).front();
+    if (choose_executor(ctx, opts, file) == "slurm") {
+        SlurmRunOptions so;
+        so.file = file;
+        so.stages = opts.stages;
+        so.jobs = opts.jobs;
+        so.force = opts.force;
+        so.dry_run = opts.dry_run;
+        so.downstream = opts.downstream;
+        so.run_cache = !opts.no_run_cache;
+        so.detach = opts.detach;
+        so.remote = opts.remote;
+        return run_on_slurm(ctx, so);
+    }
+    if (opts.detach) throw util::CommandError(util::Error::usage("--detach needs --executor slurm (a local run ends with the command)"));
     pipeline::RunOptions ro;
-    ro.file = ctx.repo_paths({opts.file}).front();
+    ro.file = file;
     ro.stages = opts.stages;
     ro.jobs = opts.jobs == 0 ? 1 : opts.jobs;
     ro.force = opts.force;
@@ -95,12 +133,16 @@ Runner register_run(CLI::App& app) {
     cmd->alias("repro");
     cmd->add_option("stages", opts->stages, "Stages to bring up to date (default: all); 'train' includes train@*")->type_name("STAGE...");
     cmd->add_option("-f,--file", opts->file, "Pipeline file (default: mlops.yaml)");
-    cmd->add_option("-j,--jobs", opts->jobs, "Stages to run at once (default: 1)");
+    cmd->add_option("-j,--jobs", opts->jobs, "Stages to run at once (default: 1; with slurm: as many as Slurm allows)");
     cmd->add_flag("--force", opts->force, "Run the stages even when up to date");
     cmd->add_flag("-n,--dry-run", opts->dry_run, "Print what would run and why; run nothing");
     cmd->add_flag("-k,--keep-going", opts->keep_going, "After a failure, go on with stages that do not depend on it");
     cmd->add_flag("--downstream", opts->downstream, "Also run the stages that depend on the named ones");
     cmd->add_flag("--no-run-cache", opts->no_run_cache, "Do not restore outputs of identical earlier runs");
+    cmd->add_option("--executor", opts->executor, "local (default) or slurm: one sbatch job per stage (also `executor:` in the file, or run.executor)")
+        ->type_name("NAME");
+    cmd->add_flag("--detach", opts->detach, "With slurm: submit and return; `mlops runs wait` collects the results");
+    cmd->add_option("-r,--remote", opts->remote, "With slurm: the shared remote (default: core.remote, or the only remote)")->type_name("NAME");
     return [opts](Context& ctx) { return run_run(ctx, *opts); };
 }
 

@@ -7,6 +7,7 @@
 #include <mlops/pipeline/record.hpp>
 
 #include "run_lookup.hpp"
+#include "slurm_cli.hpp"
 
 namespace mlops::cli {
 
@@ -17,6 +18,7 @@ struct RunsOptions {
     bool show_log = false;
     std::vector<std::string> compare;
     std::string format = "table";
+    std::string batch;
 };
 
 int run_runs_list(Context& ctx, const RunsOptions& opts) {
@@ -196,7 +198,13 @@ Runner register_runs(CLI::App& app) {
     auto* compare = cmd->add_subcommand("compare", "Runs side by side: params, metrics, inputs, outputs and code, with deltas");
     compare->add_option("runs", opts->compare, "Two or more run ids (or unique prefixes); deltas are against the first")->required();
     compare->add_option("--format", opts->format, "table (default) or md");
-    return [opts, list, show, compare](Context& ctx) {
+    auto* wait = cmd->add_subcommand("wait", "Wait for a Slurm batch (`mlops run --executor slurm --detach`), collect it, lock what succeeded");
+    wait->add_option("batch", opts->batch, "Batch id or a unique prefix (default: the newest)");
+    auto* cancel = cmd->add_subcommand("cancel", "Cancel the Slurm jobs of a batch (scancel)");
+    cancel->add_option("batch", opts->batch, "Batch id or a unique prefix (default: the newest)");
+    return [opts, list, show, compare, wait, cancel](Context& ctx) {
+        if (wait->parsed()) return wait_slurm_batch(ctx, opts->batch);
+        if (cancel->parsed()) return cancel_slurm_batch(ctx, opts->batch);
         if (list->parsed()) return run_runs_list(ctx, *opts);
         if (show->parsed()) return run_runs_show(ctx, *opts);
         if (compare->parsed()) return run_runs_compare(ctx, *opts);

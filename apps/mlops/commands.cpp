@@ -18,6 +18,7 @@ constexpr Command k_commands[] = {
     {"params", register_params},     {"metrics", register_metrics},
     {"train", register_train},       {"evaluate", register_evaluate}, {"predict", register_predict},
     {"drift", register_drift},       {"monitor", register_monitor}, {"watch", register_watch}, {"explain", register_explain},
+    {"stage-exec", register_stage_exec},
     {"model", register_model},
     {"lineage", register_lineage},
     {"reproduce", register_reproduce},

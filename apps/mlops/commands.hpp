@@ -49,6 +49,7 @@ Runner register_drift(CLI::App&);
 Runner register_monitor(CLI::App&);
 Runner register_watch(CLI::App&);
 Runner register_explain(CLI::App&);
+Runner register_stage_exec(CLI::App&);
 Runner register_model(CLI::App&);
 Runner register_lineage(CLI::App&);
 Runner register_reproduce(CLI::App&);

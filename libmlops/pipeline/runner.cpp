@@ -154,6 +154,27 @@ Result<StageState> stage_state(workspace::Repository& repo, const Stage& stage, 
 }
 
 namespace {
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int) { g_interrupted = true; }
+} // namespace
+
+InterruptGuard::InterruptGuard() {
+    g_interrupted = false;
+    struct sigaction sa{};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &m_int);
+    ::sigaction(SIGTERM, &sa, &m_term);
+}
+
+InterruptGuard::~InterruptGuard() {
+    ::sigaction(SIGINT, &m_int, nullptr);
+    ::sigaction(SIGTERM, &m_term, nullptr);
+}
+
+bool interrupt_requested() { return g_interrupted.load(); }
+
+namespace {
 
 std::string tail_lines(const std::string& path, std::size_t lines) {
     auto text = util::read_file(path);
@@ -174,27 +195,6 @@ std::string tail_lines(const std::string& path, std::size_t lines) {
     return out;
 }
 
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_interrupt(int) { g_interrupted = true; }
-
-class InterruptGuard {
-  public:
-    InterruptGuard() {
-        g_interrupted = false;
-        struct sigaction sa{};
-        sa.sa_handler = on_interrupt;
-        sigemptyset(&sa.sa_mask);
-        ::sigaction(SIGINT, &sa, &m_int);
-        ::sigaction(SIGTERM, &sa, &m_term);
-    }
-    ~InterruptGuard() {
-        ::sigaction(SIGINT, &m_int, nullptr);
-        ::sigaction(SIGTERM, &m_term, nullptr);
-    }
-
-  private:
-    struct sigaction m_int{}, m_term{};
-};
 
 // 64 random bits, like a git object id: any short prefix is very likely unique. (A time prefix
 // made stages of one run share their first eight hex digits, so `mlops runs show 615de9a4` was
@@ -538,7 +538,7 @@ Result<RunReport> run(workspace::Repository& repo, const RunOptions& opts) {
     auto lock = MLOPS_TRY(repo.lock_objects(util::LockMode::shared));
     InterruptGuard guard;
     Runner r{repo, opts, loaded};
-    r.selected = g.closure(roots, true, opts.downstream);
+    r.selected = opts.no_upstream ? roots : g.closure(roots, true, opts.downstream);
     std::size_t n = loaded.pipeline->stages.size();
     r.is_selected.assign(n, false);
     for (auto i : r.selected) r.is_selected[i] = true;
@@ -553,11 +553,13 @@ Result<RunReport> run(workspace::Repository& repo, const RunOptions& opts) {
     // failed or the run was interrupted; the objects first, then what refers to them.
     auto flushed = r.flush();
     if (!flushed) return fail(std::move(flushed).error());
-    auto locked = update_lock(repo.abs(loaded.lock_file), loaded.lock_file, r.lock_updates);
+    Status locked;
+    if (opts.write_lock) locked = update_lock(repo.abs(loaded.lock_file), loaded.lock_file, r.lock_updates);
     if (!st) return fail(std::move(st).error());
     if (!locked) return fail(std::move(locked).error());
     RunReport report;
     report.interrupted = g_interrupted.load();
+    report.locked = r.lock_updates;
     for (auto i : r.selected) {
         if (r.phase[i] == Phase::pending) {
             r.outcome[i].action = report.interrupted ? Action::interrupted : Action::skipped;

@@ -3,6 +3,7 @@
 // as an object, and updates mlops.lock for the stages that succeeded.
 #pragma once
 
+#include <csignal>
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,6 +59,11 @@ struct RunOptions {
     bool keep_going = false;
     bool downstream = false;
     bool run_cache = true;
+    // Only the named stages, not what they need (`mlops stage-exec` inside a Slurm job: the
+    // upstream stages are jobs of their own).
+    bool no_upstream = false;
+    // Leave mlops.lock alone (inside a Slurm job: the submitting side locks what succeeded).
+    bool write_lock = true;
     bool echo = true; // stage output to stderr
     // Progress lines ("running train", "train: done in 1.2 s").
     std::function<void(const std::string&)> say = [](const std::string&) {};
@@ -65,10 +71,26 @@ struct RunOptions {
 
 struct RunReport {
     std::vector<StageOutcome> stages;
+    std::map<std::string, LockedStage> locked; // the entries of the stages that ran or were restored
     bool interrupted = false;
     bool ok() const;
 };
 
 Result<RunReport> run(workspace::Repository& repo, const RunOptions& opts);
+
+// While one lives, SIGINT and SIGTERM set a flag (interrupt_requested) instead of ending the
+// process; the previous handlers come back when it goes. `run` holds one; so does the Slurm
+// executor's wait.
+class InterruptGuard {
+  public:
+    InterruptGuard();
+    ~InterruptGuard();
+    InterruptGuard(const InterruptGuard&) = delete;
+    InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+  private:
+    struct sigaction m_int{}, m_term{};
+};
+bool interrupt_requested();
 
 } // namespace mlops::pipeline

@@ -389,7 +389,13 @@ Result<Pipeline> parse_pipeline(const std::string& text, const std::string& file
     try {
         if (!root.IsMap()) return fail(Error::usage(fmt::format("{}:1:1: a pipeline file is a mapping with 'stages'", file)));
         // `triggers` belongs to `mlops watch` (monitor/triggers), which parses it itself.
-        MLOPS_TRYV(check_keys(root, file, {"params", "vars", "stages", "triggers"}, "pipeline"));
+        MLOPS_TRYV(check_keys(root, file, {"params", "vars", "stages", "triggers", "executor"}, "pipeline"));
+        if (auto ex = root["executor"]) {
+            if (!ex.IsScalar() || (ex.Scalar() != "local" && ex.Scalar() != "slurm"))
+                return fail(at(loc(file, ex), "executor is local or slurm"));
+            p.executor = ex.Scalar();
+            p.executor_where = loc(file, ex);
+        }
         Parser parser{file, read_file};
         if (root["params"]) {
             if (!root["params"].IsScalar()) return fail(at(loc(file, root["params"]), "params names the default params file"));

@@ -57,6 +57,8 @@ struct Stage {
 struct Pipeline {
     std::string file; // repository-relative path of the pipeline file
     std::string default_params = "params.yaml";
+    std::string executor; // `executor:` (local or slurm); "" = not set in the file
+    Location executor_where;
     std::vector<Stage> stages; // in file order
     const Stage* find(std::string_view name) const;
 };

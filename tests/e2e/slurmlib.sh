@@ -99,6 +99,7 @@ SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=2,bf_interval=2
 ReturnToService=2
+EnforcePartLimits=ALL
 MpiDefault=none
 SlurmctldTimeout=10
 SlurmdTimeout=10
