@@ -307,7 +307,7 @@ int run_model_rollback(Context& ctx, const ModelOptions& opts) {
 
 Runner register_model(CLI::App& app) {
     auto opts = std::make_shared<ModelOptions>();
-    auto* cmd = app.add_subcommand("model", "The model registry: versions, aliases, gated promotion");
+    auto* cmd = app.add_subcommand("model", "The model registry: versions, aliases, gated promotion, signatures");
     cmd->require_subcommand(1);
     auto* reg = cmd->add_subcommand("register", "Register a model bundle (a path, or a run's output) as a new version");
     reg->add_option("args", opts->args, "NAME PATH|RUN")->expected(2)->required();
