@@ -146,8 +146,8 @@ int run_monitor(Context& ctx, const MonitorOptions& opts) {
     }
     if (!(opts.drift_share >= 0 && opts.drift_share <= 1))
         throw util::CommandError(util::Error::usage(fmt::format("--drift-share {}: give a share between 0 and 1", opts.drift_share)));
-    if ((!opts.prediction.empty() || !opts.target.empty()) && opts.reference.empty())
-        throw util::CommandError(util::Error::usage("--prediction and --target name columns of --reference: give --reference DATA"));
+    if (!opts.prediction.empty() && opts.reference.empty())
+        throw util::CommandError(util::Error::usage("--prediction names a column of --reference: give --reference DATA"));
 
     // Rules first: a bad rule is reported before any log is read.
     std::optional<monitor::RuleSet> rules;
@@ -161,6 +161,7 @@ int run_monitor(Context& ctx, const MonitorOptions& opts) {
     monitor::WindowOptions wo;
     wo.window_s = window_s;
     wo.min_drift_rows = opts.min_drift_rows;
+    wo.target = opts.target;
     for (const auto& m : opts.methods) util::check(drift::add_method_option(wo.drift, m));
     for (const auto& t : opts.thresholds) util::check(drift::add_threshold_option(wo.drift, t));
     wo.drift.drift_share = opts.drift_share;
@@ -323,7 +324,7 @@ Runner register_monitor(CLI::App& app) {
     cmd->add_option("--reference", opts->reference, "Reference data for input drift: a CSV file, a tracked PATH@REVISION or an object id")
         ->type_name("DATA");
     cmd->add_option("--prediction", opts->prediction, "Reference column the logged outputs are compared with (prediction drift)")->type_name("COL");
-    cmd->add_option("--target", opts->target, "Reference label column, left out of input drift")->type_name("COL");
+    cmd->add_option("--target", opts->target, "The label column: left out of input drift; in logged inputs, the label for accuracy")->type_name("COL");
     cmd->add_option("--rules", opts->rules, "Alert rules (YAML, see docs/monitoring.md)")->type_name("FILE");
     cmd->add_option("--window", opts->window, "Window length: 30s, 5m, 1h, 1d (default 1h; windows start at multiples of it, UTC)")
         ->type_name("DURATION");

@@ -120,7 +120,7 @@ void WindowSet::add(const LogRecord& r) {
             }
             a.invalid += bad;
             for (const auto& item : row.items())
-                if (!m_opts.reference->find(item.key())) ++m_unknown[item.key()];
+                if (item.key() != m_opts.target && !m_opts.reference->find(item.key())) ++m_unknown[item.key()];
         }
     }
     for (std::size_t i = 0; i < r.outputs.size(); ++i) {
@@ -130,8 +130,11 @@ void WindowSet::add(const LogRecord& r) {
         if (o.is_number()) a.out_numbers.push_back(o.get<double>());
         else ++a.out_text;
         ++a.out_counts[as_text(o)];
-        if (i < r.labels.size() && !r.labels[i].is_null()) {
-            const auto& l = r.labels[i];
+        const nlohmann::json* label = i < r.labels.size() ? &r.labels[i] : nullptr;
+        if (!label && !m_opts.target.empty() && i < r.inputs.size())
+            if (auto it = r.inputs[i].find(m_opts.target); it != r.inputs[i].end()) label = &*it;
+        if (label && !label->is_null()) {
+            const auto& l = *label;
             ++a.labelled;
             a.correct += equal_values(o, l);
             auto x = as_number(o), y = as_number(l);

@@ -38,6 +38,9 @@ struct WindowOptions {
     const drift::ColumnProfile* reference_predictions = nullptr;
     drift::Options drift;               // tests, thresholds, drift share (multivariate is not used)
     std::size_t min_drift_rows = 100;   // fewer rows in a window: no drift figures for it
+    // An input column that holds the label (serve logs the target column when a client sends it):
+    // used for accuracy when a record has no `label`, and left out of input drift.
+    std::string target;
 };
 
 struct Window {

@@ -102,3 +102,16 @@ TEST_CASE("monitor.window: input drift against the reference, only with enough r
     CHECK(w[2].detail.at("notes").size() == 1);
     CHECK(set.unknown_columns() == std::vector<std::string>{"y"});
 }
+
+TEST_CASE("monitor.window: the label from a logged input column with --target", "[monitor]") {
+    monitor::WindowOptions o;
+    o.window_s = 60;
+    o.target = "y";
+    monitor::WindowSet set(o);
+    set.add(rec(1, 200, 1, {{"x", 1}, {"y", "a"}}, "a"));
+    set.add(rec(2, 200, 1, {{"x", 2}, {"y", "b"}}, "a"));
+    set.add(rec(3, 200, 1, {{"x", 3}}, "a", "a")); // an explicit label wins
+    auto w = set.finish(1e9).value();
+    CHECK(w[0].figures.at("labelled_rows") == 3);
+    CHECK(w[0].figures.at("accuracy") == Approx(2.0 / 3));
+}
