@@ -45,12 +45,19 @@ constexpr auto k_slurm_timeout = std::chrono::seconds(60);
 
 // Runs a Slurm command; a command that cannot be started or that fails stops ours with one line
 // naming it and Slurm's own words.
-pipeline::CommandOutput slurm_command(const std::vector<std::string>& argv, bool throw_on_failure = true) {
-    auto r = pipeline::run_command(argv, k_slurm_timeout);
-    if (!throw_on_failure || r.status == 0) return r;
+// Slurm's own words about a failure: the last line it printed ("sbatch: error: Batch job submission
+// failed: Invalid partition name specified").
+std::string slurm_words(const pipeline::CommandOutput& r) {
     std::string words = r.err.empty() ? r.out : r.err;
     while (!words.empty() && (words.back() == '\n' || words.back() == ' ')) words.pop_back();
     if (auto nl = words.rfind('\n'); nl != std::string::npos) words = words.substr(nl + 1);
+    return words;
+}
+
+pipeline::CommandOutput slurm_command(const std::vector<std::string>& argv, bool throw_on_failure = true) {
+    auto r = pipeline::run_command(argv, k_slurm_timeout);
+    if (!throw_on_failure || r.status == 0) return r;
+    std::string words = slurm_words(r);
     if (r.status == 127)
         throw CommandError(Error::usage(fmt::format("cannot run `{}`: {} (is Slurm installed and on PATH?)", argv[0], words)));
     if (r.status == 124)
@@ -545,9 +552,7 @@ int run_on_slurm(Context& ctx, const SlurmRunOptions& opts) {
                 for (const auto& [k, v] : job_of) cancel.push_back(v);
                 slurm_command(cancel, false);
             }
-            std::string words = out.err.empty() ? out.out : out.err;
-            while (!words.empty() && (words.back() == '\n' || words.back() == ' ')) words.pop_back();
-            if (auto nl = words.rfind('\n'); nl != std::string::npos) words = words.substr(nl + 1);
+            std::string words = slurm_words(out);
             std::string what = fmt::format("sbatch rejected stage {}{}: {}", s.name,
                                            resource_args[i].empty() ? "" : fmt::format(" ({})", fmt::join(resource_args[i], " ")), words);
             if (out.status == 127) throw CommandError(Error::usage(fmt::format("cannot run `sbatch`: {}", words)));

@@ -55,6 +55,7 @@ commit "diamond"
 
 expect_code 0 "A: would run as a Slurm job \(never run\)" -- mlops run --executor slurm --dry-run
 expect_code 0 "D: would run as a Slurm job .*upstream stage B would run" -- mlops run --executor slurm --dry-run
+check_golden run_slurm_dry_run mlops run --executor slurm --dry-run --json
 [ "$(jobs_in_queue)" = 0 ] || fail "--dry-run submitted jobs"
 ok "--dry-run lists the jobs and their reasons, submits nothing"
 
