@@ -111,6 +111,16 @@ grep -q "B: running on $SLURM_NODE" "$E2E_TMP/rerun.err" || fail "no progress li
 grep -q "4 stages ran, 0 restored from the run cache" "$E2E_TMP/rerun.out" || fail "summary: $(cat "$E2E_TMP/rerun.out")"
 ok "a changed input reruns its stage and everything downstream; progress per stage shown"
 
+# -j 1: one job of the batch at a time (N job names, each --dependency=singleton): B and C no longer overlap.
+echo "again" >> input.txt
+out=$(timeout 300 "$MLOPS" run --executor slurm -j 1 --json 2>/dev/null) || fail "-j 1: $out"
+b_run=$(json_get '[s["run_id"] for s in j["stages"] if s["stage"] == "B"][0]' <<<"$out")
+c_run=$(json_get '[s["run_id"] for s in j["stages"] if s["stage"] == "C"][0]' <<<"$out")
+IFS=, read -r b0 b1 <<<"$(span "$b_run")"
+IFS=, read -r c0 c1 <<<"$(span "$c_run")"
+[ "$b1" -le "$c0" ] || [ "$c1" -le "$b0" ] || fail "-j 1: B [$b0,$b1] and C [$c0,$c1] overlapped"
+ok "-j 1 runs the batch's jobs one at a time"
+
 # Failures: a failing stage's dependents are cancelled by Slurm (not left pending), an independent
 # stage still runs, a stage over its time limit is reported with Slurm's reason.
 new_repo failing
@@ -193,7 +203,8 @@ stages:
     cmd: sleep 120 && echo done > waited.txt
     outs: [waited.txt]
 YAML
-"$MLOPS" run > "$E2E_TMP/int.out" 2>"$E2E_TMP/int.err" &
+: >"$E2E_TMP/int.err"
+"$MLOPS" run >"$E2E_TMP/int.out" 2>"$E2E_TMP/int.err" &
 pid=$!
 for _ in $(seq 1 150); do grep -q "wait: running" "$E2E_TMP/int.err" && break; sleep 0.2; done
 grep -q "wait: running" "$E2E_TMP/int.err" || { kill $pid; fail "executor: slurm in the file did not submit: $(cat "$E2E_TMP/int.err")"; }
