@@ -166,3 +166,18 @@ expect_rejected() {
     after=$(repo_state)
     [ "$before" = "$after" ] || fail "${*:4}: changed the repository: $(diff <(echo "$before") <(echo "$after") || true)"
 }
+
+# render_in_chromium HTML: headless Chromium renders the page into dom.html (the DOM after load),
+# failing the test on a crash or a console error. Returns 1 (the caller skips its checks) when
+# Chromium is not installed, which CI (CI=true) does not allow.
+render_in_chromium() {
+    if ! command -v chromium > /dev/null; then
+        [ "${CI:-}" = true ] && fail "chromium is not installed (scripts/install-deps.sh installs it)"
+        echo "skip - chromium not installed"
+        return 1
+    fi
+    chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --v=0 --dump-dom "file://$PWD/$1" \
+        > dom.html 2> chromium.log || fail "chromium failed: $(tail -5 chromium.log)"
+    grep -Ei 'CONSOLE|Uncaught|ERR_FILE|net::' chromium.log && fail "chromium console errors"
+    return 0
+}

@@ -58,9 +58,8 @@ expect_code 0 "wrote lineage.html" -- mlops lineage raw/breast_cancer.csv --form
 grep -q "bc@production" lineage.html || fail "the page names the alias"
 ! grep -Eq '(src|href)="(https?:)?//' lineage.html || fail "the page loads nothing from the network"
 grep -q 'href="#node-' lineage.html || fail "nodes link to their details"
-if command -v chromium > /dev/null; then
-    dom=$(timeout 60 chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$PWD/lineage.html" 2>/dev/null)
-    grep -q "bc@production" <<<"$dom" || fail "chromium renders the page"
+if render_in_chromium lineage.html; then
+    grep -q "bc@production" dom.html || fail "chromium renders the page"
 fi
 ok "lineage formats: text, dot, mermaid, json, html (self-contained)"
 
