@@ -247,18 +247,10 @@ int run_model_promote(Context& ctx, const ModelOptions& opts) {
     const auto* v = util::value_or_throw(registry::resolve(state, ref));
     if (!registry::valid_name(opts.to))
         throw util::CommandError(util::Error::usage(fmt::format("--to '{}' is not a valid alias", opts.to)));
-    const auto* holder = state.holder(opts.to);
-    std::optional<nlohmann::json> current;
-    std::string current_label = "nobody";
-    if (holder) {
-        current = holder->metrics;
-        current_label = fmt::format("version {} (current {})", holder->version, opts.to);
-    }
-    std::vector<registry::GateResult> results;
-    for (const auto& g : gates)
-        results.push_back(util::value_or_throw(
-            registry::evaluate_gate(g, v->metrics, fmt::format("{} version {}", v->name, v->version), current, current_label)));
-    std::size_t failed = std::count_if(results.begin(), results.end(), [](const auto& r) { return !r.ok; });
+    auto check = util::value_or_throw(registry::check_gates(state, *v, opts.to, gates));
+    const auto* holder = check.holder;
+    const auto& results = check.results;
+    std::size_t failed = check.failed;
     if (holder && holder->oid == v->oid && failed == 0) {
         if (ctx.global.json)
             ctx.print_json({{"name", v->name}, {"alias", opts.to}, {"to", v->version}, {"moved", false}, {"gates", nlohmann::json::array()}});

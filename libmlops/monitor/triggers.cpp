@@ -347,24 +347,15 @@ util::Result<PromotionResult> promote(workspace::Repository& repo, const Promoti
         if (!v) return util::fail(util::Error::internal("registered version not found"));
     }
     out.version = v->version;
-    const auto* holder = state->holder(p.alias);
-    if (holder && holder->oid == v->oid) {
+    std::vector<registry::Gate> gates;
+    for (const auto& text : p.gates) gates.push_back(MLOPS_TRY(registry::parse_gate(text)));
+    auto check = MLOPS_TRY(registry::check_gates(*state, *v, p.alias, gates));
+    if (check.holder && check.holder->oid == v->oid) {
         out.message = fmt::format("{}@{} is already version {}", p.model, p.alias, v->version);
         return out;
     }
-    std::optional<nlohmann::json> current;
-    std::string current_label = "nobody";
-    if (holder) {
-        current = holder->metrics;
-        current_label = fmt::format("version {} (current {})", holder->version, p.alias);
-    }
-    bool failed = false;
-    for (const auto& text : p.gates) {
-        auto g = MLOPS_TRY(registry::parse_gate(text));
-        auto r = MLOPS_TRY(registry::evaluate_gate(g, v->metrics, fmt::format("{} version {}", p.model, v->version), current, current_label));
-        failed |= !r.ok;
-        out.gates.push_back(registry::gate_result_json(r));
-    }
+    for (const auto& r : check.results) out.gates.push_back(registry::gate_result_json(r));
+    bool failed = check.failed > 0;
     if (failed) {
         out.refused = true;
         out.message = fmt::format("promotion of {} version {} to {} refused by its gates", p.model, v->version, p.alias);

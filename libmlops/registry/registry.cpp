@@ -664,6 +664,23 @@ Result<std::vector<signing::Signature>> signatures(Repository& repo, const Versi
     return out;
 }
 
+Result<GateCheck> check_gates(const ModelState& state, const VersionEntry& v, const std::string& alias,
+                              const std::vector<Gate>& gates) {
+    GateCheck c;
+    c.holder = state.holder(alias);
+    std::optional<nlohmann::json> current;
+    std::string current_label = "nobody";
+    if (c.holder) {
+        current = c.holder->metrics;
+        current_label = fmt::format("version {} (current {})", c.holder->version, alias);
+    }
+    for (const auto& g : gates) {
+        c.results.push_back(MLOPS_TRY(evaluate_gate(g, v.metrics, fmt::format("{} version {}", v.name, v.version), current, current_label)));
+        c.failed += !c.results.back().ok;
+    }
+    return c;
+}
+
 // ---- explanations ----
 
 std::string serialize_explanation(const Explanation& e) {

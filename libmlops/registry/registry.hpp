@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <mlops/registry/gate.hpp>
 #include <mlops/signing/signing.hpp>
 #include <mlops/workspace/maintenance.hpp>
 #include <mlops/workspace/repository.hpp>
@@ -173,6 +174,16 @@ Result<std::string> add_explanation(workspace::Repository& repo, const Explanati
 Result<std::vector<Explanation>> explanations(workspace::Repository& repo, const VersionEntry& v);
 // Their top features, one line: "permutation: a, b, c; integrated gradients: c, a, b".
 std::string explanation_summary(const Explanation& e, std::size_t top = 3);
+
+// The promotion gates of moving `alias` to version `v`: each gate evaluated against `v`'s metrics
+// and, for relative gates, the metrics of the alias's holder (nullptr: nobody holds it).
+struct GateCheck {
+    const VersionEntry* holder = nullptr;
+    std::vector<GateResult> results;
+    std::size_t failed = 0;
+};
+Result<GateCheck> check_gates(const ModelState& state, const VersionEntry& v, const std::string& alias,
+                              const std::vector<Gate>& gates);
 
 // Moves (or, with to_entry "", deletes) an alias: writes the event object, then its index row.
 Result<AliasEvent> move_alias(workspace::Repository& repo, const std::string& name, const std::string& alias,
