@@ -25,6 +25,7 @@ constexpr Command k_commands[] = {
     {"serve", register_serve},
     {"keygen", register_keygen},
     {"export", register_export},
+    {"import-dvc", register_import_dvc},
 };
 
 Context* g_ctx = nullptr;

@@ -56,6 +56,7 @@ Runner register_reproduce(CLI::App&);
 Runner register_serve(CLI::App&);
 Runner register_keygen(CLI::App&);
 Runner register_export(CLI::App&);
+Runner register_import_dvc(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.
 int run_main(int argc, char** argv, Context& ctx);
