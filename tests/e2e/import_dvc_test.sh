@@ -137,6 +137,7 @@ assert_eq "$(mlops config remote.storage.url)" "dvc-storage" "local remote: DVC 
 assert_eq "$(mlops config remote.s3store.endpoint)" "http://127.0.0.1:9000" "s3 endpoint"
 assert_eq "$(mlops config core.remote)" "storage" "default remote"
 expect_code 2 "mlops.yaml exists already; --force replaces it" -- mlops import-dvc
+mlops status --exit-code data/raw.csv data/images data/extra.csv > /dev/null || fail "imported data not clean: $(mlops status)"
 ok "import-dvc writes mlops.yaml, pointer files (SHA-256), remotes; never overwrites mlops.yaml"
 
 # The converted pipeline works: dag, run, then everything is clean.
