@@ -27,3 +27,5 @@ command -v npm >/dev/null || $SUDO apt-get install -y -qq --no-install-recommend
 # The Slurm e2e test starts a single-node cluster (slurmctld, slurmd, munged) from a config it writes
 # into a temporary folder (tests/e2e/slurmlib.sh); the packages' own services are not used.
 $SUDO apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+# Hooks: the e2e test runs the project's .pre-commit-hooks.yaml under the real pre-commit framework.
+$SUDO apt-get install -y -qq --no-install-recommends pre-commit >/dev/null

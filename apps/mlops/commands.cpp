@@ -26,6 +26,7 @@ constexpr Command k_commands[] = {
     {"keygen", register_keygen},
     {"export", register_export},
     {"import-dvc", register_import_dvc},
+    {"hooks", register_hooks},
 };
 
 Context* g_ctx = nullptr;

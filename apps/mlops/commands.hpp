@@ -57,6 +57,7 @@ Runner register_serve(CLI::App&);
 Runner register_keygen(CLI::App&);
 Runner register_export(CLI::App&);
 Runner register_import_dvc(CLI::App&);
+Runner register_hooks(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.
 int run_main(int argc, char** argv, Context& ctx);

@@ -4,6 +4,7 @@
 
 #include <git2.h>
 #include <algorithm>
+#include <cstdlib>
 #include <dlfcn.h>
 #include <mutex>
 
@@ -33,11 +34,14 @@ namespace {
     X(git_commit_parentcount) \
     X(git_commit_summary) \
     X(git_commit_tree) \
+    X(git_config_free) \
+    X(git_config_get_path) \
     X(git_error_last) \
     X(git_index_add_bypath) \
     X(git_index_entrycount) \
     X(git_index_free) \
     X(git_index_get_byindex) \
+    X(git_index_open) \
     X(git_index_write) \
     X(git_libgit2_init) \
     X(git_object_free) \
@@ -56,13 +60,17 @@ namespace {
     X(git_repository_free) \
     X(git_repository_index) \
     X(git_repository_init) \
+    X(git_repository_is_bare) \
+    X(git_repository_item_path) \
     X(git_repository_open) \
     X(git_repository_open_ext) \
+    X(git_repository_config_snapshot) \
     X(git_repository_path) \
     X(git_repository_set_head_detached) \
     X(git_repository_workdir) \
     X(git_revparse_single) \
     X(git_revwalk_free) \
+    X(git_revwalk_hide) \
     X(git_revwalk_new) \
     X(git_revwalk_next) \
     X(git_revwalk_push) \
@@ -316,7 +324,13 @@ Status GitRepo::find_blobs(std::string_view commit_id, std::string_view suffix,
 
 Status GitRepo::find_index_blobs(std::string_view suffix, const std::function<void(const BlobAt&)>& found) const {
     git_index* idx = nullptr;
-    if (git_repository_index(&idx, m_repo) != 0) return fail(last_git_error("cannot read the git index"));
+    // Inside a hook git may name another index (`git commit -a` stages into a temporary one);
+    // libgit2 does not read GIT_INDEX_FILE itself.
+    if (const char* file = std::getenv("GIT_INDEX_FILE"); file && *file) {
+        if (git_index_open(&idx, file) != 0) return fail(last_git_error(fmt::format("cannot read the git index {}", file)));
+    } else if (git_repository_index(&idx, m_repo) != 0) {
+        return fail(last_git_error("cannot read the git index"));
+    }
     GitIndex owned(idx);
     std::size_t n = git_index_entrycount(idx);
     for (std::size_t i = 0; i < n; ++i) {
@@ -367,6 +381,73 @@ Status GitRepo::walk(const std::vector<std::string>& tips,
         if (!MLOPS_TRY(fn(hex(&oid), parents))) break;
     }
     return {};
+}
+
+Result<std::string> GitRepo::hooks_dir() const {
+    git_config* cfg = nullptr;
+    if (git_repository_config_snapshot(&cfg, m_repo) != 0) return fail(last_git_error("cannot read the git configuration"));
+    std::unique_ptr<git_config, Deleter<git_config, &git_config_free>> owned(cfg);
+    git_buf buf = GIT_BUF_INIT;
+    int rc = git_config_get_path(&buf, cfg, "core.hooksPath"); // expands a leading ~/
+    if (rc == 0) {
+        std::string p = buf.ptr;
+        git_buf_dispose(&buf);
+        if (!p.empty()) {
+            if (p.front() != '/') p = (git_repository_is_bare(m_repo) ? git_dir() : m_work_tree) + "/" + p;
+            while (p.size() > 1 && p.back() == '/') p.pop_back();
+            return p;
+        }
+    } else if (rc != GIT_ENOTFOUND) {
+        return fail(last_git_error("core.hooksPath"));
+    }
+    // libgit2's item path ignores core.hooksPath, hence the lookup above.
+    if (git_repository_item_path(&buf, m_repo, GIT_REPOSITORY_ITEM_HOOKS) != 0) return fail(last_git_error("cannot find the hooks folder"));
+    std::string p = buf.ptr;
+    git_buf_dispose(&buf);
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    return p;
+}
+
+Result<std::vector<std::string>> GitRepo::commits_between(const std::vector<std::string>& tips,
+                                                          const std::vector<std::string>& hide) const {
+    std::vector<std::string> out;
+    if (tips.empty()) return out;
+    git_revwalk* w = nullptr;
+    if (git_revwalk_new(&w, m_repo) != 0) return fail(last_git_error("cannot walk history"));
+    Revwalk owned(w);
+    git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+    for (const auto& t : tips) {
+        auto oid = MLOPS_TRY(parse_oid(t));
+        if (git_revwalk_push(w, &oid) != 0) return fail(last_git_error(fmt::format("commit {}", t)));
+    }
+    for (const auto& h : hide) {
+        auto oid = parse_oid(h);
+        if (!oid) continue;
+        git_commit* c = nullptr;
+        if (git_commit_lookup(&c, m_repo, &*oid) != 0) continue; // not here: the other side is ahead
+        Commit owned_c(c);
+        if (git_revwalk_hide(w, &*oid) != 0) return fail(last_git_error(fmt::format("commit {}", h)));
+    }
+    git_oid oid;
+    while (git_revwalk_next(&oid, w) == 0) out.push_back(hex(&oid));
+    return out;
+}
+
+Result<std::vector<std::string>> GitRepo::ref_tips_under(std::string_view prefix) const {
+    git_reference_iterator* it = nullptr;
+    if (git_reference_iterator_new(&it, m_repo) != 0) return fail(last_git_error("cannot list references"));
+    RefIter owned(it);
+    std::vector<std::string> out;
+    git_reference* ref = nullptr;
+    while (git_reference_next(&ref, it) == 0) {
+        Reference r(ref);
+        if (!std::string_view(git_reference_name(ref)).starts_with(prefix)) continue;
+        git_object* obj = nullptr;
+        if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) != 0) continue;
+        Object o(obj);
+        out.push_back(hex(git_object_id(obj)));
+    }
+    return out;
 }
 
 Result<std::vector<std::string>> GitRepo::changed_files() const {

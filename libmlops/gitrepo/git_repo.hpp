@@ -74,6 +74,16 @@ class GitRepo {
     Status walk(const std::vector<std::string>& tips,
                 const std::function<Result<bool>(const std::string& id, const std::vector<std::string>& parents)>& fn) const;
 
+    // The folder git runs hooks from: core.hooksPath when set (a relative value is relative to
+    // the work tree, as git takes it), else `hooks` in the common git folder (shared by worktrees).
+    Result<std::string> hooks_dir() const;
+    // Commits reachable from `tips` and from none of `hide` (`git rev-list TIPS --not HIDE`),
+    // newest first. Ids in `hide` this repository does not have are ignored.
+    Result<std::vector<std::string>> commits_between(const std::vector<std::string>& tips,
+                                                     const std::vector<std::string>& hide) const;
+    // Commit ids of the references whose full name starts with `prefix` ("refs/remotes/origin/").
+    Result<std::vector<std::string>> ref_tips_under(std::string_view prefix) const;
+
     // Tracked files with changes in the index or the work tree (untracked files do not count).
     Result<std::vector<std::string>> changed_files() const;
 
