@@ -29,3 +29,5 @@ command -v npm >/dev/null || $SUDO apt-get install -y -qq --no-install-recommend
 $SUDO apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 # Hooks: the e2e test runs the project's .pre-commit-hooks.yaml under the real pre-commit framework.
 $SUDO apt-get install -y -qq --no-install-recommends pre-commit >/dev/null
+# Man pages: the e2e test checks docs/man/*.1 with mandoc's linter and renders them with man-db.
+$SUDO apt-get install -y -qq --no-install-recommends mandoc man-db >/dev/null

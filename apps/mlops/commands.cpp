@@ -27,6 +27,8 @@ constexpr Command k_commands[] = {
     {"export", register_export},
     {"import-dvc", register_import_dvc},
     {"hooks", register_hooks},
+    {"completion", register_completion},
+    {"man", register_man},
 };
 
 Context* g_ctx = nullptr;

@@ -58,6 +58,8 @@ Runner register_keygen(CLI::App&);
 Runner register_export(CLI::App&);
 Runner register_import_dvc(CLI::App&);
 Runner register_hooks(CLI::App&);
+Runner register_completion(CLI::App&);
+Runner register_man(CLI::App&);
 
 // Runs the whole command line; returns the process exit code. Never throws.
 int run_main(int argc, char** argv, Context& ctx);

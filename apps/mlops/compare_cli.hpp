@@ -41,4 +41,10 @@ int print_diff(Context& ctx, const DiffKind& kind, const CompareOptions& opts,
                const DiffSide& old_side, const DiffSide& new_side,
                const pipeline::Values& old_values, const pipeline::Values& new_values);
 
+// The Markdown form of a diff (--format md): a heading naming both sides and the table, with
+// arrows in the Change column (\u25b2 up, \u25bc down) and `added`/`removed`/`changed` for keys
+// without a numeric delta.
+std::string markdown_diff(const DiffKind& kind, const DiffSide& old_side, const DiffSide& new_side,
+                          const std::vector<pipeline::Change>& changes);
+
 } // namespace mlops::cli

@@ -182,7 +182,7 @@ std::string to_markdown(const Report& r) {
                          m.drifted ? "yes" : "no", m.alerts, m.current_chunks.size(), format_number(m.lower),
                          format_number(m.upper), m.components, m.columns.size());
     else
-        s += fmt::format("- Multivariate drift: not computed ({})\n", m.note);
+        s += fmt::format("- Multivariate drift: not computed{}\n", m.note.empty() ? "" : " (" + m.note + ")");
     if (r.prediction_column) {
         const auto* c = r.column(*r.prediction_column);
         s += fmt::format("- Prediction drift (`{}`): **{}**\n", *r.prediction_column, c && c->drifted ? "yes" : "no");

@@ -59,10 +59,12 @@ grep -Eq '^params.yaml  train.opt +sgd +sgd$' <<<"$OUT" || fail "params diff --a
 ok "params diff --all shows unchanged params"
 
 run mlops params diff HEAD~1 HEAD --format md
-assert_eq "$OUT" "| File | Param | Old | New | Change |
+assert_eq "$OUT" "#### Params: \`HEAD~1\` → \`HEAD\`
+
+| File | Param | Old | New | Change |
 |---|---|---:|---:|---:|
-| params.yaml | train.epochs | 5 | 7 | +2 |
-| params.yaml | train.lr | 0.1 | 0.2 | +0.1 |" "params diff --format md"
+| params.yaml | train.epochs | 5 | 7 | ▲ +2 |
+| params.yaml | train.lr | 0.1 | 0.2 | ▲ +0.1 |" "params diff --format md"
 ok "params diff --format md"
 
 run mlops params diff HEAD~1 HEAD --json
@@ -120,12 +122,14 @@ metrics/train.json  loss.val  0.2  0.4    +0.2  +100.00%" "metrics diff HEAD~1 H
 ok "metrics diff: deltas and relative change, unchanged metrics hidden"
 
 run mlops metrics diff HEAD~1 HEAD --all --format md
-assert_eq "$OUT" "| File | Metric | Old | New | Change | Change % |
+assert_eq "$OUT" "#### Metrics: \`HEAD~1\` → \`HEAD\`
+
+| File | Metric | Old | New | Change | Change % |
 |---|---|---:|---:|---:|---:|
 | metrics/eval.yaml | auc | 0.75 | 0.75 | 0 | +0.00% |
-| metrics/train.json | acc | 0.9 | 0.8 | -0.1 | -11.11% |
-| metrics/train.json | epochs | 5 | 7 | +2 | +40.00% |
-| metrics/train.json | loss.val | 0.2 | 0.4 | +0.2 | +100.00% |
+| metrics/train.json | acc | 0.9 | 0.8 | ▼ -0.1 | -11.11% |
+| metrics/train.json | epochs | 5 | 7 | ▲ +2 | +40.00% |
+| metrics/train.json | loss.val | 0.2 | 0.4 | ▲ +0.2 | +100.00% |
 | metrics/train.json | opt | sgd | sgd |  |  |" "metrics diff --all --format md"
 ok "metrics diff --all --format md"
 
