@@ -69,6 +69,7 @@ bool is_tree_object(Repository& repo, const std::string& oid) {
 
 struct Builder {
     Repository& repo;
+    std::function<bool(const index::RunRow&)> keep;
     Graph g;
     std::map<std::string, std::pair<std::string, std::int64_t>> latest_by_path; // path -> (oid, time)
 
@@ -91,6 +92,7 @@ struct Builder {
         auto rows = MLOPS_TRY(index->runs("", 0));
         std::reverse(rows.begin(), rows.end()); // oldest first: labels come from the first use
         for (const auto& row : rows) {
+            if (keep && !keep(row)) continue;
             auto text = repo.objects().read(row.oid);
             if (!text) continue; // fsck reports damaged records; lineage shows what it can read
             auto rec = pipeline::parse_run_record(*text, row.oid);
@@ -184,8 +186,10 @@ struct Builder {
 
 } // namespace
 
-Result<Graph> build_graph(Repository& repo) {
-    Builder b{repo, {}, {}};
+Result<Graph> build_graph(Repository& repo) { return build_graph(repo, nullptr); }
+
+Result<Graph> build_graph(Repository& repo, const std::function<bool(const index::RunRow&)>& keep) {
+    Builder b{repo, keep, {}, {}};
     MLOPS_TRYV(b.runs());
     MLOPS_TRYV(b.pointers());
     MLOPS_TRYV(b.registry());
@@ -306,6 +310,51 @@ Graph neighbourhood(const Graph& g, std::size_t target, Direction dir, int depth
         out.link(a->second, b->second, e.kind);
     }
     return out;
+}
+
+Graph layered(const Graph& g) {
+    std::size_t n = g.nodes.size();
+    std::vector<std::vector<std::size_t>> out(n);
+    std::vector<std::size_t> indegree(n, 0);
+    for (const auto& e : g.edges) {
+        if (e.from == e.to) continue;
+        out[e.from].push_back(e.to);
+        ++indegree[e.to];
+    }
+    // Kahn's algorithm, lowest index first; when only cycles are left, the lowest remaining node
+    // is taken as if its unfinished predecessors were not there.
+    std::vector<int> layer(n, 0);
+    std::vector<bool> done(n, false);
+    std::set<std::size_t> ready;
+    for (std::size_t i = 0; i < n; ++i)
+        if (indegree[i] == 0) ready.insert(i);
+    std::size_t finished = 0, next_stuck = 0;
+    while (finished < n) {
+        if (ready.empty()) {
+            while (done[next_stuck]) ++next_stuck;
+            ready.insert(next_stuck);
+        }
+        std::size_t i = *ready.begin();
+        ready.erase(ready.begin());
+        if (done[i]) continue;
+        done[i] = true;
+        ++finished;
+        for (auto j : out[i]) {
+            if (done[j]) continue;
+            layer[j] = std::max(layer[j], layer[i] + 1);
+            if (--indegree[j] == 0) ready.insert(j);
+        }
+    }
+    Graph r;
+    for (std::size_t i = 0; i < n; ++i) {
+        Node node = g.nodes[i];
+        node.details["layer"] = layer[i];
+        node.details["target"] = false;
+        r.add(std::move(node));
+    }
+    for (const auto& e : g.edges)
+        if (layer[e.from] < layer[e.to]) r.edges.push_back(e); // g's edges are already unique
+    return r;
 }
 
 } // namespace mlops::lineage

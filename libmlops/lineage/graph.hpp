@@ -5,12 +5,14 @@
 // tracked `data/`). Backs `mlops lineage`.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include <mlops/index/index.hpp>
 #include <mlops/workspace/repository.hpp>
 
 namespace mlops::lineage {
@@ -43,6 +45,9 @@ struct Graph {
 
 // Every run record, registry entry and event, and the work tree's pointer files.
 Result<Graph> build_graph(workspace::Repository& repo);
+// The same with only the runs `keep` accepts (index rows; the site keeps the latest per stage of a
+// large project).
+Result<Graph> build_graph(workspace::Repository& repo, const std::function<bool(const index::RunRow&)>& keep);
 
 // TARGET: a path (work tree, or as runs recorded it), NAME@ALIAS or NAME:VERSION, a run id (or a
 // unique prefix) or an oid (or a unique prefix of at least 6 hex digits). Errors say what was tried.
@@ -54,5 +59,10 @@ enum class Direction { upstream, downstream, both };
 // The part of `g` within `depth` edges of `target` (0 = unlimited) in the given direction; each
 // node gets its signed distance (upstream negative) in details["layer"], used by the drawings.
 Graph neighbourhood(const Graph& g, std::size_t target, Direction dir, int depth);
+
+// The whole graph in layers for drawing: each node's details["layer"] is the length of the longest
+// path reaching it (sources at 0). Identical content used as a run's input and output makes a cycle;
+// it is broken at the node with the lowest index, and edges that would point backwards are dropped.
+Graph layered(const Graph& g);
 
 } // namespace mlops::lineage

@@ -1,6 +1,8 @@
 #include <mlops/lineage/render.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -36,6 +38,8 @@ std::vector<std::size_t> ordered(const Graph& g) {
     return idx;
 }
 
+} // namespace
+
 std::string describe(const Node& n) {
     switch (n.kind) {
     case NodeKind::artifact:
@@ -51,6 +55,8 @@ std::string describe(const Node& n) {
     }
     return "";
 }
+
+namespace {
 
 std::string text_view(const Graph& g) {
     std::size_t target = 0;
@@ -128,7 +134,7 @@ std::string esc(const std::string& s) { return util::markup_escape(s); }
 
 std::string cut(const std::string& s, std::size_t n) { return s.size() <= n ? s : s.substr(0, n - 1) + "\u2026"; }
 
-std::string html_view(const Graph& g, const std::string& title) {
+std::string svg_of(const Graph& g, const std::function<std::string(std::size_t)>& href, bool with_namespace) {
     constexpr int k_w = 220, k_h = 46, k_dx = 290, k_dy = 66, k_margin = 20;
     static const char* k_fill[] = {"#e8f1fb", "#fff4e0", "#e9f7ea", "#f6e8fb", "#fdf6d8"};
     static const char* k_stroke[] = {"#4a7fb5", "#c58a1a", "#3d8f46", "#8e4aa8", "#a38b1a"};
@@ -150,10 +156,10 @@ std::string html_view(const Graph& g, const std::string& title) {
     int width = k_margin * 2 + (max_layer - min_layer) * k_dx + k_w;
     int height = k_margin * 2 + (max_rows - 1) * k_dy + k_h;
     std::string svg = fmt::format(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"lineage graph\">\n"
+        "<svg{} width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"lineage graph\">\n"
         "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">"
         "<path d=\"M0,0 L10,5 L0,10 z\" fill=\"#777\"/></marker></defs>\n",
-        width, height, width, height);
+        with_namespace ? " xmlns=\"http://www.w3.org/2000/svg\"" : "", width, height, width, height);
     for (const auto& e : g.edges) {
         auto [x1, y1] = pos[e.from];
         auto [x2, y2] = pos[e.to];
@@ -164,14 +170,20 @@ std::string html_view(const Graph& g, const std::string& title) {
     for (auto i : order) {
         const auto& n = g.nodes[i];
         auto [x, y] = pos[i];
-        svg += fmt::format("<a href=\"#node-{}\"><g class=\"node {}{}\"><title>{}</title>"
+        svg += fmt::format("<a href=\"{}\"><g class=\"node {}{}\"><title>{}</title>"
                            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"{}\" stroke=\"{}\" stroke-width=\"{}\"/>"
                            "<text x=\"{}\" y=\"{}\" class=\"label\">{}</text><text x=\"{}\" y=\"{}\" class=\"sub\">{}</text></g></a>\n",
-                           i, kind_name(n.kind), is_target(n) ? " target" : "", esc(n.label + " — " + describe(n)), x, y, k_w, k_h,
+                           esc(href(i)), kind_name(n.kind), is_target(n) ? " target" : "", esc(n.label + " — " + describe(n)), x, y, k_w, k_h,
                            k_fill[int(n.kind)], k_stroke[int(n.kind)], is_target(n) ? 3 : 1, x + 8, y + 19, esc(cut(n.label, 30)), x + 8,
                            y + 36, esc(cut(describe(n), 34)));
     }
     svg += "</svg>\n";
+    return svg;
+}
+
+std::string html_view(const Graph& g, const std::string& title) {
+    auto order = ordered(g);
+    std::string svg = svg_of(g, [](std::size_t i) { return fmt::format("#node-{}", i); }, true);
     std::string details;
     for (auto i : order) {
         const auto& n = g.nodes[i];
@@ -216,6 +228,8 @@ td code {{ word-break: break-all; }} ul.links {{ margin: 6px 0 0; padding-left: 
 }
 
 } // namespace
+
+std::string svg(const Graph& g, const std::function<std::string(std::size_t)>& href) { return svg_of(g, href, false); }
 
 nlohmann::json graph_json(const Graph& g) {
     nlohmann::json nodes = nlohmann::json::array(), edges = nlohmann::json::array();
