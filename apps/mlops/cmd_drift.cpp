@@ -10,7 +10,10 @@
 #include <mlops/drift/html.hpp>
 #include <mlops/drift/performance.hpp>
 #include <mlops/drift/source.hpp>
+#include <mlops/pipeline/record.hpp>
+#include <mlops/site/gather.hpp>
 #include <mlops/util/fs.hpp>
+#include <mlops/util/paths.hpp>
 
 #include "data_cli.hpp"
 #include "ml_cli.hpp"
@@ -144,6 +147,19 @@ void print_summary(Context& ctx, const drift::Report& r) {
     }
 }
 
+// Inside a repository, the report is kept as the latest for its pair of inputs, for the Health
+// page of `mlops report site` (docs/report-site.md). A failure to keep it is a warning.
+void save_for_site(Context& ctx, const DriftOptions& opts, const drift::Report& report) {
+    auto repo = workspace::Repository::discover(ctx.cwd());
+    if (!repo) return;
+    auto path = site::drift_report_path((*repo)->root(), opts.reference, opts.current);
+    nlohmann::json saved = {{"version", 1}, {"time", pipeline::iso_time(util::now_ns())}, {"reference", opts.reference},
+                            {"current", opts.current}, {"report", drift::to_json(report)}};
+    auto st = util::make_dirs(util::parent_path(path));
+    if (st) st = util::write_file_atomic(path, saved.dump() + "\n", util::Durability::none);
+    if (!st) ctx.warn(fmt::format("cannot keep the drift report for the site: {}", st.error().message));
+}
+
 } // namespace
 
 int run_drift(Context& ctx, const DriftOptions& opts) {
@@ -253,6 +269,7 @@ int run_drift(Context& ctx, const DriftOptions& opts) {
                                                     opts.performance_threshold);
     }
     drift::finish(report);
+    save_for_site(ctx, opts, report);
 
     auto format = format_for(opts);
     if (!opts.output.empty())

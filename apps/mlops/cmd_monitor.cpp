@@ -12,6 +12,7 @@
 #include <mlops/monitor/actions.hpp>
 #include <mlops/monitor/rules.hpp>
 #include <mlops/monitor/window.hpp>
+#include <mlops/site/gather.hpp>
 #include <mlops/util/fs.hpp>
 #include <mlops/util/hash.hpp>
 
@@ -129,6 +130,37 @@ std::string default_state_path(Context& ctx, const std::string& rules_path) {
     return (*repo)->root() + "/.mlops/monitor/" + util::sha256_hex(abs).substr(0, 16) + ".json";
 }
 
+// What this run saw, next to the alert state, for `mlops report site` (docs/report-site.md): the
+// windows' figures and every alert that fired or resolved so far (the last 1,000). A failure to
+// write it is a warning: the alerts themselves are done.
+void save_last(Context& ctx, const std::string& state_path, const MonitorOptions& opts, double window_s, double now,
+               const std::vector<monitor::Window>& windows, const monitor::RuleSet& rules, monitor::AlertState& state,
+               const nlohmann::json& fired) {
+    auto path = site::monitor_last_path(state_path);
+    nlohmann::json events = nlohmann::json::array();
+    if (auto old = util::read_file(path)) {
+        auto j = nlohmann::json::parse(*old, nullptr, false);
+        if (j.is_object() && j.contains("events") && j["events"].is_array()) events = j["events"];
+    }
+    for (const auto& e : fired) events.push_back(e);
+    if (events.size() > 1000) events.erase(events.begin(), events.end() - 1000);
+    nlohmann::json wins = nlohmann::json::array();
+    std::size_t first = windows.size() > 500 ? windows.size() - 500 : 0;
+    for (std::size_t i = first; i < windows.size(); ++i) {
+        const auto& w = windows[i];
+        nlohmann::json f = nlohmann::json::object();
+        for (const auto& [k, v] : w.figures) f[k] = std::isnan(v) ? nlohmann::json() : nlohmann::json(v);
+        wins.push_back({{"start", monitor::format_time(w.start)}, {"end", monitor::format_time(w.end)}, {"open", w.open}, {"figures", f}});
+    }
+    nlohmann::json rs = nlohmann::json::object();
+    for (const auto& r : rules.rules)
+        rs[r.name] = {{"state", state.rules[r.name].state}, {"severity", r.severity}, {"summary", r.summary}, {"expr", r.expr_text}};
+    nlohmann::json last = {{"version", 1}, {"rules_file", opts.rules}, {"logs", opts.logs}, {"window_s", window_s},
+                           {"now", monitor::format_time(now)}, {"windows", wins}, {"rules", rs}, {"events", events}};
+    if (auto st = util::write_file_atomic(path, last.dump(1) + "\n", util::Durability::none); !st)
+        ctx.warn(fmt::format("cannot save the monitor's windows for the site: {}", st.error().message));
+}
+
 struct Delivered {
     monitor::Event event;
     std::vector<std::string> errors;
@@ -210,6 +242,8 @@ int run_monitor(Context& ctx, const MonitorOptions& opts) {
         auto retry = std::move(state.pending);
         state.pending.clear();
         auto events = monitor::judge(*rules, state, windows, window_s);
+        nlohmann::json fired = nlohmann::json::array(); // for the site's Health page (save_last)
+        for (const auto& e : events) fired.push_back(e.to_json());
         auto find_rule = [&](const std::string& name) -> const monitor::Rule* {
             for (const auto& r : rules->rules)
                 if (r.name == name) return &r;
@@ -243,7 +277,10 @@ int run_monitor(Context& ctx, const MonitorOptions& opts) {
             for (const auto& a : r.actions)
                 if (a.kind == monitor::Action::Kind::exit) exit_code = std::max(exit_code, a.code);
         }
-        if (lock) util::check(lock->commit(monitor::state_json(state).dump(2) + "\n"));
+        if (lock) {
+            util::check(lock->commit(monitor::state_json(state).dump(2) + "\n"));
+            save_last(ctx, state_path, opts, window_s, now, windows, *rules, state, fired);
+        }
     }
     if (exit_code == 0 && delivery_failed) exit_code = int(util::ExitCode::remote);
 

@@ -26,6 +26,7 @@ constexpr Command k_commands[] = {
     {"keygen", register_keygen},
     {"export", register_export},
     {"import-dvc", register_import_dvc},
+    {"report", register_report},
     {"hooks", register_hooks},
     {"completion", register_completion},
     {"man", register_man},

@@ -57,6 +57,7 @@ Runner register_serve(CLI::App&);
 Runner register_keygen(CLI::App&);
 Runner register_export(CLI::App&);
 Runner register_import_dvc(CLI::App&);
+Runner register_report(CLI::App&);
 Runner register_hooks(CLI::App&);
 Runner register_completion(CLI::App&);
 Runner register_man(CLI::App&);

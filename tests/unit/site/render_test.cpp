@@ -1,0 +1,169 @@
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+#include <mlops/site/render.hpp>
+
+using namespace mlops;
+
+namespace {
+
+site::Run make_run(int i, const std::string& stage, const std::string& status) {
+    site::Run r;
+    r.row.run_id = fmt::format("{:04x}{:012x}", 0xabcd, i);
+    r.row.oid = fmt::format("{:064x}", 0x1000 + i);
+    r.row.stage = stage;
+    r.row.status = status;
+    r.row.started_ns = 1'700'000'000'000'000'000 + std::int64_t(i) * 1'000'000'000;
+    r.row.ended_ns = r.row.started_ns + 1'500'000'000;
+    r.row.git_commit = fmt::format("{:040x}", 0xc0ffee00 + i / 10);
+    pipeline::RunRecord rec;
+    rec.run_id = r.row.run_id;
+    rec.stage = stage;
+    rec.cmd = "python3 train.py";
+    rec.code.commit = r.row.git_commit;
+    rec.started_ns = r.row.started_ns;
+    rec.ended_ns = r.row.ended_ns;
+    rec.status = status;
+    rec.params = {{"params.yaml", {{"lr", 0.01 * (i + 1)}, {"model", {{"depth", i % 5}}}}}};
+    rec.metrics = {{"metrics.json", {{"accuracy", 0.5 + 0.001 * i}}}};
+    rec.deps["data/train.csv"] = std::string(64, 'd');
+    rec.outs.push_back({"models/m", std::string(64, 'e'), "dir", 10, 2, true});
+    rec.log_oid = std::string(64, 'f');
+    r.log = "epoch 1\n";
+    r.log_size = r.log.size();
+    r.record = rec;
+    return r;
+}
+
+site::SiteData sample(int runs) {
+    site::SiteData d;
+    d.project = "demo";
+    d.head = std::string(40, 'a');
+    for (int i = runs - 1; i >= 0; --i) d.runs.push_back(make_run(i, i % 2 ? "train" : "evaluate", i % 7 == 3 ? "failed" : "succeeded"));
+    return d;
+}
+
+std::size_t count(const std::string& hay, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("site: pages are the same bytes for the same data, with every section present", "[site]") {
+    auto d = sample(30);
+    auto a = site::render(d, {});
+    auto b = site::render(d, {});
+    CHECK(a == b);
+    for (const char* p : {"index.html", "runs.html", "metrics.html", "models.html", "lineage.html", "health.html", "style.css", "site.js"})
+        CHECK(a.contains(p));
+    CHECK(a.contains("runs/" + site::run_page(d.runs[0].row.run_id)));
+    // The runs table holds every run with its metric as a sortable number.
+    const auto& runs = a["runs.html"];
+    CHECK(count(runs, "<tr id=\"run-") == 30);
+    CHECK(runs.find("data-sort=\"0.52") != std::string::npos); // accuracy of run 29
+    // A chart per metric with a marker and hover text per run.
+    const auto& metrics = a["metrics.html"];
+    CHECK(count(metrics, "class=\"marker\"") >= 30);
+    CHECK(metrics.find("<title>train = 0.529 \u2014 run abcd0000 (train), commit") != std::string::npos);
+    CHECK(metrics.find("metrics.json:accuracy") != std::string::npos);
+}
+
+TEST_CASE("site: the runs table is paginated", "[site]") {
+    auto d = sample(2500);
+    site::RenderOptions o;
+    auto pages = site::render(d, o);
+    CHECK(pages.contains("runs.html"));
+    CHECK(pages.contains("runs-2.html"));
+    CHECK(pages.contains("runs-3.html"));
+    CHECK_FALSE(pages.contains("runs-4.html"));
+    CHECK(count(pages["runs.html"], "<tr id=\"run-") == 1000);
+    CHECK(count(pages["runs-3.html"], "<tr id=\"run-") == 500);
+    std::size_t largest = 0;
+    for (const auto& [path, content] : pages) largest = std::max(largest, content.size());
+    CHECK(largest < 5'000'000);
+}
+
+TEST_CASE("site: names and values with HTML characters are escaped everywhere", "[site]") {
+    auto d = sample(3);
+    auto& r = d.runs[0];
+    r.row.stage = "<script>alert(1)</script>";
+    r.record->stage = r.row.stage;
+    r.record->params = {{"params.yaml", {{"note", "<script>alert(2)</script>"}}}};
+    r.record->metrics = {{"metrics.json", {{"<script>alert(3)</script>", 1.0}}}};
+    r.log = "<b>not bold</b>";
+    auto pages = site::render(d, {});
+    for (const auto& [path, content] : pages) {
+        if (path == "site.js") continue;
+        INFO(path);
+        CHECK(content.find("<script>alert") == std::string::npos);
+        CHECK(content.find("<b>not bold") == std::string::npos);
+    }
+    CHECK(pages["runs.html"].find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+    CHECK(pages["runs.html"].find("&lt;script&gt;alert(2)&lt;/script&gt;") != std::string::npos);
+    CHECK(pages["metrics.html"].find("&lt;script&gt;alert(3)&lt;/script&gt;") != std::string::npos);
+}
+
+TEST_CASE("site: no page refers to a network address", "[site]") {
+    auto d = sample(5);
+    d.drift.push_back({{"time", "2026-01-01T00:00:00.000Z"}, {"reference", "a.csv"}, {"current", "b.csv"},
+                       {"report", {{"drift_detected", true}, {"dataset_drift", {{"drifted_columns", 1}, {"columns", 2}, {"share", 0.5}, {"threshold", 0.5}}},
+                                   {"columns", nlohmann::json::array({{{"name", "x"}, {"type", "num"}, {"test", "ks"}, {"score", 0.01}, {"threshold", 0.05}, {"drifted", true}}})}}}});
+    site::Monitor m;
+    m.id = "abc";
+    m.state = {{"version", 1}, {"rules", {{"slow", {{"state", "firing"}, {"since", "2026-11-29T10:01:00Z"}, {"expr", "latency_p99_ms > 50"}}}}}};
+    m.last = {{"rules_file", "alerts.yaml"}, {"window_s", 60}, {"now", "2026-11-29T10:03:30Z"}, {"logs", {"serve.log"}},
+              {"windows", {{{"start", "2026-11-29T10:01:00Z"}, {"open", false}, {"figures", {{"requests", 20}, {"latency_p99_ms", 98.8}}}}}},
+              {"events", {{{"rule", "slow"}, {"state", "firing"}, {"values", {{"latency_p99_ms", 98.8}}}, {"window", {{"start", "2026-11-29T10:01:00Z"}}}}}}};
+    d.monitors.push_back(m);
+    auto pages = site::render(d, {});
+    CHECK(pages["index.html"].find("<b>slow</b>") != std::string::npos);
+    CHECK(pages["health.html"].find("latency_p99_ms=98.8") != std::string::npos);
+    CHECK(pages["health.html"].find("id=\"latency-abc\"") != std::string::npos);
+    std::regex net(R"((https?:)?//[A-Za-z0-9])");
+    for (const auto& [path, content] : pages) {
+        INFO(path);
+        CHECK_FALSE(std::regex_search(content, net));
+    }
+    CHECK(pages["index.html"].find("drift detected") != std::string::npos);
+}
+
+TEST_CASE("site: an empty project gets a page that says how to start", "[site]") {
+    site::SiteData d;
+    d.project = "empty";
+    auto pages = site::render(d, {});
+    CHECK(pages["index.html"].find("nothing to show yet") != std::string::npos);
+    CHECK(pages["index.html"].find("mlops run") != std::string::npos);
+    CHECK(pages["runs.html"].find("No runs recorded yet") != std::string::npos);
+}
+
+TEST_CASE("site: missing records and objects are shown with the command that fetches them", "[site]") {
+    auto d = sample(2);
+    d.runs[0].missing = {std::string(64, 'e')};
+    d.runs[1].record.reset();
+    d.runs[1].problem = "the run record is not in the local store";
+    d.runs[0].log = std::string(100, 'x');
+    d.runs[0].log_truncated = true;
+    d.runs[0].log_size = 10'000'000;
+    site::RenderOptions o;
+    o.repo_link = "../";
+    auto pages = site::render(d, o);
+    const auto& p0 = pages["runs/" + site::run_page(d.runs[0].row.run_id)];
+    CHECK(p0.find("not in the local store") != std::string::npos);
+    CHECK(p0.find("mlops fetch") != std::string::npos);
+    CHECK(p0.find("href=\"../../.mlops/objects/ff/") != std::string::npos); // the full log
+    CHECK(p0.find("10000000 bytes") != std::string::npos);
+    const auto& p1 = pages["runs/" + site::run_page(d.runs[1].row.run_id)];
+    CHECK(p1.find("cannot be shown") != std::string::npos);
+    CHECK(pages["runs.html"].find("record missing") != std::string::npos);
+}
+
+TEST_CASE("site: params and metrics are flattened per file", "[site]") {
+    auto flat = site::flatten({{"params.yaml", {{"a", {{"b", 1}}}, {"c", "x"}}}});
+    REQUIRE(flat.size() == 2);
+    CHECK(flat.at("params.yaml:a.b") == 1);
+    CHECK(flat.at("params.yaml:c") == "x");
+    CHECK(site::run_page("ab/../c") == "ab____c.html");
+}
