@@ -48,6 +48,11 @@ int run_import_dvc(Context& ctx, const ImportDvcOptions& opts) {
             for (const auto& [k, v] : r.settings) settings[k] = v;
             j["remotes"].push_back({{"name", r.name}, {"url", r.url}, {"default", r.is_default}, {"settings", settings}});
         }
+        j["locked"] = nlohmann::json::array();
+        if (opts.dry_run)
+            for (const auto& ad : plan.adopted) j["locked"].push_back(ad.stage);
+        else
+            j["locked"] = applied.locked;
         j["not_converted"] = nlohmann::json::array();
         for (const auto& p : plan.problems)
             j["not_converted"].push_back({{"file", p.file}, {"line", p.line ? nlohmann::json(p.line) : nlohmann::json(nullptr)},
@@ -61,6 +66,12 @@ int run_import_dvc(Context& ctx, const ImportDvcOptions& opts) {
     for (const auto& t : plan.tracked)
         ctx.say(fmt::format("{} {}.mlops (from {}, {}{})", opts.dry_run ? "Would track" : "Tracked", t.path, t.source, t.dvc_file,
                             t.verified ? ": md5 verified" : ""));
+    std::vector<std::string> locked = applied.locked;
+    if (opts.dry_run)
+        for (const auto& ad : plan.adopted) locked.push_back(ad.stage);
+    if (!locked.empty())
+        ctx.say(fmt::format("{} up to date in mlops.lock (dvc.lock matches the work tree): {}", opts.dry_run ? "Would record" : "Recorded",
+                            fmt::join(locked, ", ")));
     for (const auto& r : plan.remotes)
         ctx.say(fmt::format("{} remote '{}' ({}){}", opts.dry_run ? "Would add" : "Added", r.name, r.url, r.is_default ? " as the default" : ""));
     if (opts.dry_run && plan.pipeline && !ctx.global.quiet) ctx.out() << "\n--- mlops.yaml ---\n" << *plan.pipeline << "---\n";

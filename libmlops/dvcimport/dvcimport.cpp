@@ -15,6 +15,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <mlops/config/config.hpp>
+#include <mlops/pipeline/lock.hpp>
+#include <mlops/pipeline/runner.hpp>
+#include <mlops/pipeline/spec.hpp>
 #include <mlops/remote/url.hpp>
 #include <mlops/util/fs.hpp>
 #include <mlops/util/hash.hpp>
@@ -249,6 +252,92 @@ struct Planner {
         YAML::Emitter em;
         em << out;
         plan.pipeline = "# Converted from dvc.yaml by `mlops import-dvc` (docs/import-dvc.md).\n" + std::string(em.c_str()) + "\n";
+        return {};
+    }
+
+    // --- dvc.lock ---------------------------------------------------------------------------------
+
+    // The MD5 DVC would record for a work-tree path now ("" when missing or unreadable).
+    std::string md5_now(const std::string& rel, bool legacy_text, const std::string& want) {
+        auto abs = repo.abs(rel);
+        std::error_code ec;
+        if (fs::is_directory(abs, ec)) {
+            auto m = md5_dir(abs);
+            return m ? *m : "";
+        }
+        if (!fs::is_regular_file(abs, ec)) return "";
+        auto m = md5_file(abs);
+        if (m && *m != want && legacy_text)
+            if (auto d = md5_file(abs, true); d && *d == want) return *d;
+        return m ? *m : "";
+    }
+
+    // Which stages of the converted pipeline dvc.lock shows up to date: the same command, and every
+    // dependency and output (the same paths) with the MD5 DVC recorded. Params are compared when
+    // the import is applied, against the values mlops reads.
+    util::Status lock(const std::string& abs) {
+        auto root = MLOPS_TRY(load_yaml_file(abs, "dvc.lock"));
+        auto stages = root["stages"];
+        if (!stages || !stages.IsMap() || !plan.pipeline) return {};
+        auto parsed = pipeline::parse_pipeline(*plan.pipeline, "mlops.yaml", [&](const std::string& rel) -> util::Result<std::optional<std::string>> {
+            if (!fs::exists(repo.abs(rel))) return std::optional<std::string>{};
+            return std::optional<std::string>(MLOPS_TRY(util::read_file(repo.abs(rel))));
+        });
+        if (!parsed) {
+            plan.problems.push_back({"dvc.yaml", 0, "mlops.yaml",
+                                     "the converted pipeline does not parse (" + parsed.error().message + "); dvc.lock is not carried over"});
+            return {};
+        }
+        bool legacy = !(root["schema"] && root["schema"].Scalar() == "2.0");
+        for (const auto& kv : stages) {
+            auto name = kv.first.Scalar();
+            const auto& e = kv.second;
+            const auto* st = parsed->find(name);
+            auto skip = [&](const std::string& why) {
+                problem("dvc.lock", kv.first, "stages: " + name, why + "; `mlops run` runs it");
+            };
+            if (!st) {
+                skip("not a stage of dvc.yaml any more");
+                continue;
+            }
+            if (!e["cmd"] || !e["cmd"].IsScalar() || e["cmd"].Scalar() != st->cmd) {
+                skip("its command differs from dvc.yaml's");
+                continue;
+            }
+            auto entries = [&](const char* key, std::vector<std::pair<std::string, std::string>>& out) {
+                if (auto list = e[key]; list && list.IsSequence())
+                    for (const auto& d : list)
+                        if (d.IsMap() && d["path"])
+                            out.emplace_back(util::normalize_path(util::join_path(st->wdir, d["path"].Scalar())),
+                                             d["md5"] ? d["md5"].Scalar() : "");
+            };
+            std::vector<std::pair<std::string, std::string>> deps, outs;
+            entries("deps", deps);
+            entries("outs", outs);
+            std::set<std::string> dep_paths, out_paths, want_deps(st->deps.begin(), st->deps.end()), want_outs;
+            for (const auto& o : st->outs) want_outs.insert(o.path);
+            for (const auto& d : deps) dep_paths.insert(d.first);
+            for (const auto& o : outs) out_paths.insert(o.first);
+            if (dep_paths != want_deps || out_paths != want_outs) {
+                skip("its dependencies or outputs differ from dvc.yaml's");
+                continue;
+            }
+            std::string stale;
+            for (const auto* list : {&deps, &outs})
+                for (const auto& [path, md5] : *list)
+                    if (stale.empty() && (md5.empty() || md5_now(path, legacy, md5) != md5)) stale = path;
+            if (!stale.empty()) {
+                skip(fmt::format("{} is not what DVC recorded (changed or missing)", stale));
+                continue;
+            }
+            Adopted a;
+            a.stage = name;
+            if (auto params = e["params"]; params && params.IsMap()) {
+                auto j = pipeline::yaml_to_json(YAML::Dump(params), "dvc.lock");
+                if (j && j->is_object()) a.params = *j;
+            }
+            plan.adopted.push_back(std::move(a));
+        }
         return {};
     }
 
@@ -494,10 +583,7 @@ util::Result<Plan> plan(workspace::Repository& repo, Overwrite overwrite) {
         if (overwrite == Overwrite::no && fs::exists(repo.abs("mlops.yaml")))
             return util::fail(util::Error::usage("mlops.yaml exists already; --force replaces it"));
         MLOPS_TRYV(p.pipeline(repo.abs("dvc.yaml")));
-        if (fs::exists(repo.abs("dvc.lock")))
-            p.plan.problems.push_back({"dvc.lock", 0, "dvc.lock",
-                                       "DVC's record of its last run is not carried over: `mlops run` runs each stage once (its outputs are checked, "
-                                       "not trusted)"});
+        if (fs::exists(repo.abs("dvc.lock"))) MLOPS_TRYV(p.lock(repo.abs("dvc.lock")));
     }
     for (const auto& f : dvc_files) p.dvc_file(f);
     if (fs::exists(repo.abs(".dvc/config"))) p.remotes(".dvc/config");
@@ -536,6 +622,35 @@ util::Result<Applied> apply(workspace::Repository& repo, const Plan& plan, Overw
         for (const auto& ad : added) a.oids.emplace_back(ad.path, ad.pointer.oid);
     }
     if (plan.pipeline) MLOPS_TRYV(util::write_file_atomic(repo.abs("mlops.yaml"), *plan.pipeline, util::Durability::fsync));
+    if (plan.pipeline && !plan.adopted.empty()) {
+        // The stages dvc.lock shows up to date go into mlops.lock, as `mlops run` would have written
+        // them: outputs stored first, then the lock entries (params checked against mlops's reading).
+        auto loaded = MLOPS_TRY(pipeline::load(repo, "mlops.yaml"));
+        auto lock = MLOPS_TRY(repo.lock_objects(util::LockMode::shared));
+        store::WriteBatch batch;
+        std::map<std::string, pipeline::LockedStage> updates;
+        for (const auto& ad : plan.adopted) {
+            const auto* st = loaded.pipeline->find(ad.stage);
+            if (!st) continue;
+            auto state = MLOPS_TRY(pipeline::stage_state(repo, *st, nullptr));
+            if (state.missing_deps || (!st->params.empty() && state.now.params != ad.params)) continue;
+            pipeline::LockedStage entry = state.now;
+            for (const auto& o : st->outs) {
+                workspace::ScanOptions so{workspace::StoreMode::store, &batch, false, "storing"};
+                auto snap = MLOPS_TRY(workspace::snapshot(repo, o.path, so));
+                entry.outs.push_back({o.path, snap.pointer.oid, workspace::kind_name(snap.pointer.kind), snap.pointer.size,
+                                      snap.pointer.files, o.cache});
+            }
+            updates[ad.stage] = std::move(entry);
+        }
+        MLOPS_TRYV(repo.objects().commit(batch));
+        for (const auto& [name, entry] : updates) {
+            for (const auto& o : entry.outs)
+                if (o.cache && repo.has_git()) MLOPS_TRY(workspace::ignore_in_git(repo, o.path));
+            a.locked.push_back(name);
+        }
+        if (!updates.empty()) MLOPS_TRYV(pipeline::update_lock(repo.abs(loaded.lock_file), loaded.lock_file, updates));
+    }
     if (!plan.remotes.empty()) {
         auto file = MLOPS_TRY(config::ConfigFile::load(config::level_path(config::Level::repo, repo.mlops_dir())));
         for (const auto& r : plan.remotes) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include <mlops/util/error.hpp>
 #include <mlops/workspace/repository.hpp>
 
@@ -38,9 +40,17 @@ struct Remote {
     std::vector<std::pair<std::string, std::string>> settings; // mlops setting -> value
 };
 
+// A stage whose dvc.lock entry matches the work tree (command, every dependency's and output's MD5,
+// params values): it is recorded in mlops.lock as up to date, with its outputs stored.
+struct Adopted {
+    std::string stage;                          // expanded name ("train@small")
+    nlohmann::json params = nlohmann::json::object(); // DVC's recorded values {file: {key: value}}
+};
+
 struct Plan {
     std::optional<std::string> pipeline; // mlops.yaml's text; nullopt without dvc.yaml
     std::vector<std::string> stages;      // stage names as written (before foreach expansion)
+    std::vector<Adopted> adopted;         // stages dvc.lock shows up to date
     std::vector<Tracked> tracked;
     std::vector<Remote> remotes;
     std::vector<Problem> problems;
@@ -54,6 +64,7 @@ util::Result<Plan> plan(workspace::Repository& repo, Overwrite overwrite);
 
 struct Applied {
     std::vector<std::pair<std::string, std::string>> oids; // tracked path -> oid
+    std::vector<std::string> locked;                       // stages written to mlops.lock
     std::vector<std::string> gitignores;                  // .gitignore files that gained lines
 };
 util::Result<Applied> apply(workspace::Repository& repo, const Plan& plan, Overwrite overwrite);

@@ -95,7 +95,48 @@ stages:
 plots:
   - plots/loss.csv
 YAML
-printf 'schema: "2.0"\nstages: {}\n' > dvc.lock
+# dvc.lock: prepare ran (its record matches the work tree, so it is carried over as up to date);
+# train@small's record is stale (so it is not).
+python3 prepare.py 0.2
+python3 - <<'PY'
+import hashlib, json, os
+def md5(p): return hashlib.md5(open(p, "rb").read()).hexdigest()
+def dir_md5(d):
+    listing = [{"md5": md5(f"{d}/{n}"), "relpath": n} for n in sorted(os.listdir(d))]
+    return hashlib.md5(json.dumps(listing, sort_keys=True).encode()).hexdigest() + ".dir"
+open("dvc.lock", "w").write(f"""schema: '2.0'
+stages:
+  prepare:
+    cmd: python3 prepare.py 0.2
+    deps:
+    - path: data/raw.csv
+      hash: md5
+      md5: {md5("data/raw.csv")}
+    - path: prepare.py
+      hash: md5
+      md5: {md5("prepare.py")}
+    params:
+      params.yaml:
+        prepare.split: 0.2
+    outs:
+    - path: data/prepared
+      hash: md5
+      md5: {dir_md5("data/prepared")}
+  train@small:
+    cmd: python3 train.py small
+    deps:
+    - path: data/prepared
+      md5: {dir_md5("data/prepared")}
+    - path: train.py
+      md5: 00000000000000000000000000000000
+    outs:
+    - path: models/small.txt
+      md5: 11111111111111111111111111111111
+    - path: metrics/small.json
+      md5: 22222222222222222222222222222222
+""")
+PY
+printf '/prepared\n' >> data/.gitignore
 cat > .dvc/config <<'INI'
 [core]
     remote = storage
@@ -115,6 +156,7 @@ run mlops import-dvc --dry-run
 assert_eq "$RC" 0 "dry run"
 grep -q "Would write mlops.yaml: 3 stages (prepare, train, report)" <<<"$OUT" || fail "dry run summary: $OUT"
 grep -q "Would track data/extra.csv.mlops (from DVC cache" <<<"$OUT" || fail "dry run tracking: $OUT"
+grep -q "Would record up to date in mlops.lock (dvc.lock matches the work tree): prepare$" <<<"$OUT" || fail "dry run lock: $OUT"
 assert_eq "$(git status --porcelain; find . -path ./.git -prune -o -type f -print | sort | xargs sha256sum)" "$state_before" "--dry-run changed files"
 ok "--dry-run shows the plan and writes nothing"
 
@@ -138,13 +180,17 @@ assert_eq "$(mlops config remote.s3store.endpoint)" "http://127.0.0.1:9000" "s3 
 assert_eq "$(mlops config core.remote)" "storage" "default remote"
 expect_code 2 "mlops.yaml exists already; --force replaces it" -- mlops import-dvc
 mlops status --exit-code data/raw.csv data/images data/extra.csv > /dev/null || fail "imported data not clean: $(mlops status)"
+assert_eq "$(mlops --json status | json_get '{s["stage"]: s["state"] for s in j["stages"]}')" \
+    '{"prepare": "up-to-date", "report": "changed", "train@large": "changed", "train@small": "changed"}' "stages right after the import"
+ok "dvc.lock: a stage whose record matches the work tree is up to date in mlops.lock; a stale one is not"
 ok "import-dvc writes mlops.yaml, pointer files (SHA-256), remotes; never overwrites mlops.yaml"
 
 # The converted pipeline works: dag, run, then everything is clean.
 run mlops dag
 assert_eq "$RC" 0 "mlops dag: $ERR"
 grep -q "train@small" <<<"$OUT" || fail "dag: $OUT"
-mlops run -q || fail "mlops run on the converted pipeline failed"
+mlops run > run.out 2>&1 || fail "mlops run on the converted pipeline failed: $(cat run.out)"
+grep -q "running prepare" run.out && fail "prepare ran again although dvc.lock showed it up to date: $(cat run.out)"
 assert_eq "$(cat models/large.txt)" "large 120" "the train@large stage ran with the converted params"
 [ -f plots/loss.csv ] || fail "the report stage did not run"
 mlops status --exit-code >/dev/null || fail "status not clean after import and run: $(mlops status)"
