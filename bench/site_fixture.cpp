@@ -15,6 +15,14 @@
 
 using namespace mlops;
 
+// splitmix64: distinct, evenly spread ids without a random device (the fixture is the same every time).
+static std::uint64_t mix(std::uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
 int main(int argc, char** argv) {
     if (argc != 3) {
         std::fprintf(stderr, "usage: mlops_site_fixture REPO N\n");
@@ -42,7 +50,7 @@ int main(int argc, char** argv) {
     std::int64_t t0 = 1'790'000'000'000'000'000;
     for (int i = 0; i < n; ++i) {
         pipeline::RunRecord rec;
-        rec.run_id = fmt::format("{:016x}", 0x5eed0000000ull + std::uint64_t(i) * 7919);
+        rec.run_id = fmt::format("{:016x}", mix(std::uint64_t(i))); // random-looking, like mlops run's ids
         rec.stage = stages[i % 3];
         rec.pipeline = "mlops.yaml";
         rec.cmd = fmt::format("python3 {}.py --seed {}", rec.stage, i);

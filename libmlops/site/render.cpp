@@ -82,7 +82,7 @@ std::map<std::string, const Run*> runs_by_id(const SiteData& d) {
 std::string run_link(const std::map<std::string, const Run*>& ids, const std::string& run_id, const std::string& root) {
     if (run_id.empty()) return "-";
     if (!ids.contains(run_id)) return "<code>" + e(short_id(run_id, 16)) + "</code>";
-    return fmt::format("<a href=\"{}runs/{}\"><code>{}</code></a>", root, e(run_page(run_id)), e(short_id(run_id, 16)));
+    return fmt::format("<a href=\"{}{}\"><code>{}</code></a>", root, e(run_href(ids.size(), run_id)), e(short_id(run_id, 16)));
 }
 
 std::string fetch_hint() {
@@ -162,9 +162,9 @@ std::string runs_table(const SiteData& d, const Columns& cols, std::size_t begin
         if (r.record && r.record->code.dirty) commit += "+dirty";
         s += fmt::format("<tr id=\"run-{0}\" data-run=\"{0}\" data-stage=\"{1}\" data-status=\"{2}\">"
                          "<td class=\"js-only\"><input type=\"checkbox\" class=\"pick\" aria-label=\"pick run {0}\"></td>"
-                         "<td><a href=\"runs/{3}\"><code>{4}</code></a></td><td>{1}</td><td data-sort=\"{2}\">{5}</td><td>{6}</td>"
+                         "<td><a href=\"{3}\"><code>{4}</code></a></td><td>{1}</td><td data-sort=\"{2}\">{5}</td><td>{6}</td>"
                          "<td class=\"num\" data-sort=\"{7}\">{7}</td><td><code>{8}</code></td>",
-                         e(row.run_id), e(row.stage), e(row.status), e(run_page(row.run_id)), e(short_id(row.run_id, 16)),
+                         e(row.run_id), e(row.stage), e(row.status), e(run_href(d.runs.size(), row.run_id)), e(short_id(row.run_id, 16)),
                          status_html(row.status), e(time_of(row.started_ns)), seconds(row.started_ns, row.ended_ns), e(commit));
         for (const auto& k : cols.params) s += value_td(params, k);
         for (const auto& k : cols.metrics) s += value_td(metrics, k);
@@ -396,7 +396,7 @@ void metrics_page(const SiteData& d, Pages& out) {
     }
     body += "<h2>Latest run of each stage, side by side</h2>\n<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Field</th>";
     for (const auto& [stage, r] : latest)
-        body += fmt::format("<th scope=\"col\">{}<br><a href=\"runs/{}\"><small>{}</small></a></th>", e(stage), e(run_page(r->row.run_id)),
+        body += fmt::format("<th scope=\"col\">{}<br><a href=\"{}\"><small>{}</small></a></th>", e(stage), e(run_href(d.runs.size(), r->row.run_id)),
                             e(short_id(r->row.run_id, 8)));
     body += "</tr></thead><tbody>\n";
     for (auto& [k, vals] : rows) {
@@ -547,7 +547,7 @@ void lineage_page(const SiteData& d, Pages& out) {
         const auto& n = g.nodes[i];
         if (n.kind == lineage::NodeKind::run) {
             auto id = n.details.value("run_id", "");
-            if (ids.contains(id)) return "runs/" + run_page(id);
+            if (ids.contains(id)) return run_href(d.runs.size(), id);
         }
         if (n.kind == lineage::NodeKind::version)
             return "models.html#" + version_anchor(n.details.value("name", ""), n.details.value("version", 0));
@@ -765,7 +765,7 @@ void overview_page(const SiteData& d, Pages& out) {
         body += "<p class=\"muted\">No runs yet: <code>mlops run</code>.</p>\n";
     } else {
         const auto& r = d.runs.front();
-        body += fmt::format("<p id=\"latest-run\"><a href=\"runs/{}\">{}</a> \u2014 {}<br><small>{}, commit <code>{}</code></small></p>\n", e(run_page(r.row.run_id)),
+        body += fmt::format("<p id=\"latest-run\"><a href=\"{}\">{}</a> \u2014 {}<br><small>{}, commit <code>{}</code></small></p>\n", e(run_href(d.runs.size(), r.row.run_id)),
                             e(r.row.stage), status_html(r.row.status), e(time_of(r.row.started_ns)),
                             e(r.row.git_commit.empty() ? "-" : short_id(r.row.git_commit, 7)));
         std::size_t failed = 0;
@@ -859,8 +859,8 @@ void overview_page(const SiteData& d, Pages& out) {
         body += "<h2>Latest run of each stage</h2>\n<table><thead><tr><th scope=\"col\">Stage</th><th scope=\"col\">Run</th><th scope=\"col\">Status</th>"
                 "<th scope=\"col\">Started</th><th scope=\"col\" class=\"num\">Seconds</th><th scope=\"col\">Commit</th></tr></thead><tbody>\n";
         for (const auto& [stage, r] : latest)
-            body += fmt::format("<tr><th scope=\"row\">{}</th><td><a href=\"runs/{}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>\n",
-                                e(stage), e(run_page(r->row.run_id)), e(short_id(r->row.run_id, 16)), status_html(r->row.status), e(time_of(r->row.started_ns)),
+            body += fmt::format("<tr><th scope=\"row\">{}</th><td><a href=\"{}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>\n",
+                                e(stage), e(run_href(d.runs.size(), r->row.run_id)), e(short_id(r->row.run_id, 16)), status_html(r->row.status), e(time_of(r->row.started_ns)),
                                 seconds(r->row.started_ns, r->row.ended_ns), e(r->row.git_commit.empty() ? "-" : short_id(r->row.git_commit, 7)));
         body += "</tbody></table>\n";
     }
@@ -873,6 +873,20 @@ std::string run_page(const std::string& run_id) {
     std::string s;
     for (char ch : run_id) s += std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ? ch : '_';
     return (s.empty() ? std::string("_") : s) + ".html";
+}
+
+std::size_t run_group_chars(std::size_t runs) {
+    if (runs <= k_single_run_pages) return 0;
+    std::size_t chars = 1;
+    for (double pages = 16; double(runs) / pages > 64; pages *= 16) ++chars;
+    return chars;
+}
+
+std::string run_href(std::size_t runs, const std::string& run_id) {
+    auto file = run_page(run_id);
+    std::size_t chars = run_group_chars(runs);
+    if (chars == 0) return "runs/" + file;
+    return fmt::format("runs/{}.html#run-{}", file.substr(0, chars), run_id);
 }
 
 std::map<std::string, nlohmann::json> flatten(const nlohmann::json& by_file) {
@@ -895,9 +909,21 @@ Pages render(const SiteData& d, const RenderOptions& o) {
     out["site.js"] = k_js;
     overview_page(d, out);
     runs_pages(d, o, out);
-    for (const auto& r : d.runs)
-        out["runs/" + run_page(r.row.run_id)] =
-            page(d, fmt::format("Run {} ({})", short_id(r.row.run_id, 16), r.row.stage), "../", "runs.html", run_page_body(r, o));
+    if (std::size_t chars = run_group_chars(d.runs.size()); chars == 0) {
+        for (const auto& r : d.runs)
+            out["runs/" + run_page(r.row.run_id)] =
+                page(d, fmt::format("Run {} ({})", short_id(r.row.run_id, 16), r.row.stage), "../", "runs.html", run_page_body(r, o));
+    } else {
+        // Grouped: runs/<prefix>.html, a section per run, in the runs table's order.
+        std::map<std::string, std::string> groups;
+        for (const auto& r : d.runs) {
+            auto& body = groups[run_page(r.row.run_id).substr(0, chars)];
+            body += fmt::format("<section id=\"run-{}\"><h2>Run {} ({})</h2>\n{}</section>\n", e(r.row.run_id), e(short_id(r.row.run_id, 16)),
+                                e(r.row.stage), run_page_body(r, o));
+        }
+        for (const auto& [prefix, body] : groups)
+            out["runs/" + prefix + ".html"] = page(d, fmt::format("Runs {}\u2026", prefix), "../", "runs.html", body);
+    }
     metrics_page(d, out);
     models_page(d, out);
     lineage_page(d, out);

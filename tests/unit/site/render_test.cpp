@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <regex>
 
 #include <mlops/site/render.hpp>
@@ -10,7 +11,11 @@ namespace {
 
 site::Run make_run(int i, const std::string& stage, const std::string& status) {
     site::Run r;
-    r.row.run_id = fmt::format("{:04x}{:012x}", 0xabcd, i);
+    // Like mlops run's ids: random-looking hex (here the index's digits, reversed, after a fixed prefix
+    // for the first check below).
+    auto digits = fmt::format("{:012x}", i);
+    std::reverse(digits.begin(), digits.end());
+    r.row.run_id = i < 100 ? fmt::format("{:04x}{:012x}", 0xabcd, i) : digits + "abcd";
     r.row.oid = fmt::format("{:064x}", 0x1000 + i);
     r.row.stage = stage;
     r.row.status = status;
@@ -84,6 +89,22 @@ TEST_CASE("site: the runs table is paginated", "[site]") {
     std::size_t largest = 0;
     for (const auto& [path, content] : pages) largest = std::max(largest, content.size());
     CHECK(largest < 5'000'000);
+    // 2,500 runs: the run pages are grouped by the ids' first characters, each run a section.
+    REQUIRE(site::run_group_chars(2500) == 2); // 256 pages of about 10 runs
+    CHECK(site::run_group_chars(2000) == 0);
+    CHECK(site::run_group_chars(100000) == 3);
+    std::size_t groups = 0;
+    for (const auto& [path, content] : pages)
+        if (path.starts_with("runs/")) {
+            ++groups;
+            CHECK(path.size() == std::string("runs/xx.html").size());
+        }
+    CHECK(groups == 256);
+    const auto& r = d.runs[1234].row.run_id;
+    auto href = site::run_href(d.runs.size(), r);
+    CHECK(href == "runs/" + r.substr(0, 2) + ".html#run-" + r);
+    CHECK(pages["runs/" + r.substr(0, 2) + ".html"].find("<section id=\"run-" + r + "\">") != std::string::npos);
+    CHECK(pages["runs-2.html"].find("href=\"" + href + "\"") != std::string::npos);
 }
 
 TEST_CASE("site: names and values with HTML characters are escaped everywhere", "[site]") {
