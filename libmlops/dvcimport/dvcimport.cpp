@@ -252,6 +252,15 @@ struct Planner {
         YAML::Emitter em;
         em << out;
         plan.pipeline = "# Converted from dvc.yaml by `mlops import-dvc` (docs/import-dvc.md).\n" + std::string(em.c_str()) + "\n";
+        // What mlops will make of it: a form DVC accepts and mlops does not (a matrix axis given as
+        // ${...}) is listed here rather than found by the first `mlops run`.
+        auto parsed = pipeline::parse_pipeline(*plan.pipeline, "mlops.yaml", [&](const std::string& rel) -> util::Result<std::optional<std::string>> {
+            if (!fs::exists(repo.abs(rel))) return std::optional<std::string>{};
+            return std::optional<std::string>(MLOPS_TRY(util::read_file(repo.abs(rel))));
+        });
+        if (!parsed)
+            plan.problems.push_back({"dvc.yaml", 0, "mlops.yaml", "the converted pipeline is written but mlops cannot read it: " +
+                                                                      parsed.error().message + "; edit mlops.yaml by hand"});
         return {};
     }
 

@@ -67,3 +67,48 @@ TEST_CASE("dvcimport: dvc.yaml becomes mlops.yaml; what has no equivalent is lis
     CHECK(again.error().message == "mlops.yaml exists already; --force replaces it");
     CHECK(dvcimport::plan(**repo, dvcimport::Overwrite::yes));
 }
+
+TEST_CASE("dvcimport: matrix stages and vars files carry over; what mlops cannot read is listed", "[dvcimport]") {
+    test::Scratch s;
+    s.write("config.yaml", "lrs: [0.1, 0.01]\n");
+    s.write("dvc.yaml", R"(vars:
+  - config.yaml:lrs
+stages:
+  grid:
+    matrix:
+      lr: ${lrs}
+      depth: [2, 3]
+    cmd: ./fit --lr ${item.lr} --depth ${item.depth}
+    outs:
+      - models/${item.lr}-${item.depth}
+)");
+    REQUIRE(workspace::Repository::init(s.path(), workspace::NoGit::yes));
+    auto repo = workspace::Repository::discover(s.path());
+    REQUIRE(repo);
+    auto plan = dvcimport::plan(**repo, dvcimport::Overwrite::no);
+    REQUIRE(plan);
+    auto y = YAML::Load(*plan->pipeline);
+    CHECK(y["vars"][0].as<std::string>() == "config.yaml"); // selected keys widen to the file, listed
+    CHECK(y["stages"]["grid"]["matrix"]["depth"].size() == 2);
+    CHECK(y["stages"]["grid"]["cmd"].as<std::string>() == "./fit --lr ${item.lr} --depth ${item.depth}");
+    // mlops's matrix axes are lists, not ${...}: the converted file is listed as needing an edit.
+    REQUIRE(plan->problems.size() == 2);
+    CHECK(plan->problems[0].what == "mlops.yaml");
+    CHECK(plan->problems[0].why.find("matrix axis 'lr' must be a non-empty list") != std::string::npos);
+    CHECK(plan->problems[1].what == "vars: config.yaml:lrs");
+    CHECK(plan->problems[1].line == 2);
+    // With the axis written out, mlops reads it: nothing listed but the widened vars.
+    s.write("dvc.yaml", R"(vars:
+  - config.yaml:lrs
+stages:
+  grid:
+    matrix:
+      lr: [0.1, 0.01]
+      depth: [2, 3]
+    cmd: ./fit --lr ${item.lr} --depth ${item.depth}
+)");
+    auto ok = dvcimport::plan(**repo, dvcimport::Overwrite::no);
+    REQUIRE(ok);
+    REQUIRE(ok->problems.size() == 1);
+    CHECK(ok->problems[0].what == "vars: config.yaml:lrs");
+}
