@@ -595,6 +595,22 @@ util::Result<Plan> plan(workspace::Repository& repo, Overwrite overwrite) {
         if (fs::exists(repo.abs("dvc.lock"))) MLOPS_TRYV(p.lock(repo.abs("dvc.lock")));
     }
     for (const auto& f : dvc_files) p.dvc_file(f);
+    // Paths `mlops add` would refuse (inside a tracked folder, or holding tracked paths) are listed
+    // now, so the import does not stop half-way.
+    {
+        auto tracked = MLOPS_TRY(workspace::find_tracked_paths(repo));
+        std::vector<Tracked> kept;
+        for (auto& t : p.plan.tracked) {
+            auto others = tracked;
+            for (const auto& k : kept) others.push_back(k.path);
+            if (auto st = workspace::check_overlap(others, t.path); !st) {
+                p.plan.problems.push_back({t.dvc_file, 0, t.path, st.error().message + "; not tracked"});
+                continue;
+            }
+            kept.push_back(std::move(t));
+        }
+        p.plan.tracked = std::move(kept);
+    }
     if (fs::exists(repo.abs(".dvc/config"))) p.remotes(".dvc/config");
     if (fs::exists(repo.abs(".dvc/config.local")))
         p.plan.problems.push_back({".dvc/config.local", 0, ".dvc/config.local", "local settings (credentials) are not copied"});

@@ -112,3 +112,29 @@ stages:
     REQUIRE(ok->problems.size() == 1);
     CHECK(ok->problems[0].what == "vars: config.yaml:lrs");
 }
+
+TEST_CASE("dvcimport: nested outputs are listed before anything is written", "[dvcimport]") {
+    test::Scratch s;
+    s.write("data/x.csv", "a\n1\n");
+    auto file_md5 = dvcimport::md5_file(s / "data/x.csv");
+    REQUIRE(file_md5);
+    s.write("data/x.csv.dvc", "outs:\n- md5: " + *file_md5 + "\n  path: x.csv\n  hash: md5\n");
+    auto dir_md5 = dvcimport::md5_dir(s / "data"); // the folder holds x.csv.dvc too
+    REQUIRE(dir_md5);
+    s.write("data.dvc", "outs:\n- md5: " + *dir_md5 + "\n  path: data\n  hash: md5\n");
+    REQUIRE(workspace::Repository::init(s.path(), workspace::NoGit::yes));
+    auto repo = workspace::Repository::discover(s.path());
+    REQUIRE(repo);
+    auto plan = dvcimport::plan(**repo, dvcimport::Overwrite::no);
+    REQUIRE(plan);
+    REQUIRE(plan->tracked.size() == 1);
+    CHECK(plan->tracked[0].path == "data");
+    CHECK(plan->tracked[0].verified);
+    REQUIRE(plan->problems.size() == 1);
+    CHECK(plan->problems[0].file == "data/x.csv.dvc");
+    CHECK(plan->problems[0].why == "data/x.csv: is inside the tracked folder data; add data instead; not tracked");
+    // And applying it goes through.
+    auto applied = dvcimport::apply(**repo, *plan, dvcimport::Overwrite::no);
+    REQUIRE(applied);
+    CHECK(applied->oids.size() == 1);
+}
