@@ -123,6 +123,7 @@ Result<std::vector<Problem>> check_unadded(workspace::Repository& repo) {
     std::vector<Problem> out;
     workspace::StatusOptions so;
     auto status = workspace::status(repo, so);
+    std::vector<std::string> tracked; // status lists every tracked path: no second walk for them
     if (!status) {
         // A pointer file that does not parse (the message names it, with line and column).
         if (status.error().kind != util::ErrorKind::usage) return fail(std::move(status).error());
@@ -130,6 +131,7 @@ Result<std::vector<Problem>> check_unadded(workspace::Repository& repo) {
         return out;
     }
     for (const auto& s : *status) {
+        tracked.push_back(s.path);
         if (s.state != workspace::PathState::modified) continue;
         std::size_t n = s.changes.size();
         out.push_back({s.path,
@@ -144,7 +146,7 @@ Result<std::vector<Problem>> check_unadded(workspace::Repository& repo) {
     std::map<std::string, std::string> staged;
     MLOPS_TRYV(git->find_index_blobs(workspace::k_pointer_suffix,
                                      [&](const gitrepo::BlobAt& b) { staged[b.path] = b.blob_id; }));
-    for (const auto& path : MLOPS_TRY(workspace::find_tracked_paths(repo))) {
+    for (const auto& path : tracked) {
         std::string ptr = workspace::pointer_path_for(path);
         auto it = staged.find(ptr);
         if (it == staged.end()) continue; // untracked by git: git status shows it
