@@ -40,6 +40,8 @@ rows = open("raw/weather.csv").read().splitlines()
 open("prepared/train.csv", "w").write("\n".join(rows[:150]) + "\n")
 open("prepared/test.csv", "w").write("\n".join(rows[:1] + rows[150:]) + "\n")
 print("prepared", len(rows) - 1, "rows")
+for i in range(2000):  # a long log: ~130 KB, truncated on its page
+    print("progress line %d %s" % (i, "x" * 60))
 PY
 cat > train.py <<'PY'
 import json, os, sys, yaml
@@ -168,6 +170,11 @@ if render_in_chromium site/runs.html; then
     grep -q 'id="run-filter"' dom.html || fail "the filter form"
     [ "$(grep -o '<script' dom.html | wc -l | tr -d ' ')" = 1 ] || fail "only site.js is a script in the rendered runs page"
     grep -q "&lt;script&gt;alert" dom.html || fail "the injected stage name renders as text"
+    # runs.html#compare=A,B: the two train runs side by side, the differing lr highlighted.
+    train_runs=$(mlops runs list -n 0 --stage train --json | json_get '",".join(r["run_id"] for r in j["runs"] if r["status"] == "succeeded")')
+    render_in_chromium "site/runs.html#compare=$train_runs"
+    grep -q '<table class="compare">' dom.html || fail "the comparison table of picked runs"
+    grep -Eq '<tr class="differs"><th scope="row">param train.lr' dom.html || fail "the differing lr is highlighted: $(grep -o '<table class="compare">.*' dom.html | head -c 600)"
     render_in_chromium site/metrics.html
     grep -q '<svg id="metric-' dom.html || fail "a metric chart"
     grep -q "<title>train = $last_acc — run " dom.html || fail "the chart's hover text holds the last accuracy ($last_acc)"
@@ -187,6 +194,16 @@ if render_in_chromium site/runs.html; then
     echo "screenshot: $ARTIFACTS/overview.png"
     ok "rendered in Chromium: runs table ($rows rows), chart, lineage, health; screenshot kept"
 fi
+
+# --- a long log: its head and tail, and a link to the whole object ------------------------------------
+prep_run=$(mlops runs list -n 0 --stage prepare --json | json_get 'j["runs"][0]["run_id"]')
+page="site/runs/$prep_run.html"
+grep -q "shown are its first and last 32 KiB" "$page" || fail "the long log is truncated"
+grep -q "progress line 0 " "$page" && grep -q "progress line 1999 " "$page" || fail "the log's head and tail are shown"
+! grep -q "progress line 1000 " "$page" || fail "the middle of the log is left out"
+link=$(grep -o 'href="../../.mlops/objects/[0-9a-f/]*"' "$page" | head -1 | sed 's/href="//; s/"$//')
+[ -n "$link" ] && [ -f "site/runs/$link" ] || fail "the link to the full log object resolves from the page ($link)"
+ok "a long log: head and tail, with a link to the whole object"
 
 # --- --since: only runs at that commit or later ----------------------------------------------------
 mlops report site -o since-site --since HEAD~1 --json > since.json

@@ -188,3 +188,46 @@ TEST_CASE("site: params and metrics are flattened per file", "[site]") {
     CHECK(flat.at("params.yaml:c") == "x");
     CHECK(site::run_page("ab/../c") == "ab____c.html");
 }
+
+TEST_CASE("site: the models page shows versions, aliases, gates, signatures and explanations", "[site]") {
+    auto d = sample(2);
+    site::Model m;
+    m.state.name = "bc";
+    registry::VersionEntry v;
+    v.oid = std::string(64, '1');
+    v.name = "bc";
+    v.version = 1;
+    v.model_oid = std::string(64, '2');
+    v.run_id = d.runs[0].row.run_id;
+    v.metrics = {{"accuracy", 0.97}, {"loss", 0.1}};
+    v.created_ns = 1'700'000'000'000'000'000;
+    m.state.versions.push_back(v);
+    registry::AliasEvent ev;
+    ev.alias = "production";
+    ev.action = "promote";
+    ev.to_entry = v.oid;
+    ev.to_version = 1;
+    ev.gates = nlohmann::json::array({{{"gate", "accuracy>=0.95"}, {"metric", "accuracy"}, {"value", 0.97}, {"current", nullptr}, {"ok", true}, {"note", ""}}});
+    m.state.events.push_back(ev);
+    m.state.aliases["production"] = v.oid;
+    signing::Signature sig;
+    sig.key_id = "24265d66fafe";
+    sig.user = "ann";
+    m.signatures[v.oid].push_back(sig);
+    registry::Explanation x;
+    x.oid = std::string(64, '3');
+    x.method = "permutation";
+    x.data = "data/test.csv";
+    x.report = nlohmann::json::object();
+    m.explanations[v.oid].push_back(x);
+    d.models.push_back(m);
+    auto pages = site::render(d, {});
+    const auto& p = pages["models.html"];
+    CHECK(p.find("id=\"model-bc-v1\"") != std::string::npos);
+    CHECK(p.find("accuracy&gt;=0.95") != std::string::npos);
+    CHECK(p.find("key <code>24265d66fafe</code> by ann") != std::string::npos);
+    CHECK(p.find("permutation on <code>data/test.csv</code>") != std::string::npos);
+    CHECK(p.find("href=\"" + site::run_href(d.runs.size(), v.run_id) + "\"") != std::string::npos);
+    CHECK(pages["index.html"].find("bc@production") != std::string::npos);
+    CHECK(pages["index.html"].find("accuracy = 0.97") != std::string::npos);
+}
