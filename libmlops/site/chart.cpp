@@ -87,7 +87,7 @@ std::string marker_path(std::size_t index, double x, double y, double r) {
 }
 
 std::string line_chart(const std::vector<Series>& series, const ChartOptions& o) {
-    constexpr double k_left = 64, k_right = 16, k_top = 12, k_bottom = 40;
+    constexpr double k_left = 64, k_right = 48, k_top = 12, k_bottom = 40;
     double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
     std::size_t total = 0;
     for (const auto& s : series)

@@ -33,6 +33,14 @@ std::string text_of(const nlohmann::json& v) {
     return v.dump();
 }
 
+// A list of strings as "a, b" (anything else as text_of shows it).
+std::string joined(const nlohmann::json& v) {
+    if (!v.is_array()) return text_of(v);
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + text_of(x);
+    return out;
+}
+
 // Status in words and a symbol, never colour alone.
 std::string status_html(const std::string& status) {
     if (status == "succeeded") return "<span class=\"ok\">\u2714 succeeded</span>";
@@ -641,7 +649,7 @@ void health_page(const SiteData& d, Pages& out) {
         body += fmt::format("<section id=\"monitor-{}\"><h3>Rules <code>{}</code></h3>\n", e(m.id), e(title));
         if (last.is_object())
             body += fmt::format("<p>Last run judged up to {} with windows of {} s over <code>{}</code>.</p>\n", e(last.value("now", "-")),
-                                e(text_of(last.value("window_s", nlohmann::json()))), e(text_of(last.value("logs", nlohmann::json()))));
+                                e(text_of(last.value("window_s", nlohmann::json()))), e(joined(last.value("logs", nlohmann::json()))));
         body += "<table><thead><tr><th scope=\"col\">Rule</th><th scope=\"col\">State</th><th scope=\"col\">Since</th><th scope=\"col\">Expression</th></tr></thead><tbody>\n";
         const auto rules = m.state.value("rules", nlohmann::json::object()); // items() must not outlive it
         for (const auto& [name, r] : rules.items()) {
