@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -31,6 +33,15 @@ std::string text_of(const nlohmann::json& v) {
     if (v.is_number_integer() || v.is_number_unsigned()) return v.dump();
     if (v.is_number_float()) return format_number(v.get<double>());
     return v.dump();
+}
+
+// The start of a table up to its body: header cells for `cols` ("#Name" for a numeric column,
+// right-aligned), optionally with a class on the table.
+std::string table_head(std::initializer_list<std::string_view> cols, std::string_view table_class = "") {
+    std::string s = table_class.empty() ? "<table><thead><tr>" : fmt::format("<table class=\"{}\"><thead><tr>", table_class);
+    for (auto c : cols)
+        s += c.starts_with('#') ? fmt::format("<th scope=\"col\" class=\"num\">{}</th>", c.substr(1)) : fmt::format("<th scope=\"col\">{}</th>", c);
+    return s + "</tr></thead><tbody>\n";
 }
 
 // A list of strings as "a, b" (anything else as text_of shows it).
@@ -294,7 +305,7 @@ std::string run_page_body(const Run& r, const RenderOptions& o) {
     if (rec.deps.empty()) {
         s += "<p class=\"muted\">None.</p>\n";
     } else {
-        s += "<table><thead><tr><th scope=\"col\">Path</th><th scope=\"col\">Object</th><th scope=\"col\">Local store</th></tr></thead><tbody>\n";
+        s += table_head({"Path", "Object", "Local store"});
         for (const auto& [path, oid] : rec.deps) s += fmt::format("<tr><td><code>{}</code></td>{}</tr>\n", e(path), object_cell(oid, missing));
         s += "</tbody></table>\n";
     }
@@ -302,8 +313,7 @@ std::string run_page_body(const Run& r, const RenderOptions& o) {
     if (rec.outs.empty()) {
         s += "<p class=\"muted\">None.</p>\n";
     } else {
-        s += "<table><thead><tr><th scope=\"col\">Path</th><th scope=\"col\">Kind</th><th scope=\"col\" class=\"num\">Bytes</th><th scope=\"col\" "
-             "class=\"num\">Files</th><th scope=\"col\">Object</th><th scope=\"col\">Local store</th></tr></thead><tbody>\n";
+        s += table_head({"Path", "Kind", "#Bytes", "#Files", "Object", "Local store"});
         for (const auto& out : rec.outs)
             s += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>{}</tr>\n", e(out.path),
                              e(out.kind), out.size, out.files, object_cell(out.oid, missing));
@@ -473,7 +483,7 @@ void models_page(const SiteData& d, Pages& out) {
         if (st.aliases.empty()) {
             body += "<p class=\"muted\">None.</p>\n";
         } else {
-            body += "<table><thead><tr><th scope=\"col\">Alias</th><th scope=\"col\">Version</th><th scope=\"col\">Since</th></tr></thead><tbody>\n";
+            body += table_head({"Alias", "Version", "Since"});
             for (const auto& [alias, entry] : st.aliases) {
                 const auto* v = st.entry(entry);
                 const auto* ev = st.latest_event(alias);
@@ -483,10 +493,7 @@ void models_page(const SiteData& d, Pages& out) {
             }
             body += "</tbody></table>\n";
         }
-        body += "<h3>Versions</h3>\n<div class=\"scroll\"><table><thead><tr><th scope=\"col\">Version</th><th scope=\"col\">Aliases</th><th "
-                "scope=\"col\">Registered</th><th scope=\"col\">From</th><th scope=\"col\">Run</th><th scope=\"col\">Model object</th><th "
-                "scope=\"col\">Metrics</th><th scope=\"col\">Input signature</th><th scope=\"col\">Signatures</th><th "
-                "scope=\"col\">Explanations</th></tr></thead><tbody>\n";
+        body += "<h3>Versions</h3>\n<div class=\"scroll\">" + table_head({"Version", "Aliases", "Registered", "From", "Run", "Model object", "Metrics", "Input signature", "Signatures", "Explanations"});
         for (auto it = st.versions.rbegin(); it != st.versions.rend(); ++it) {
             const auto& v = *it;
             std::string aliases;
@@ -519,8 +526,7 @@ void models_page(const SiteData& d, Pages& out) {
         if (st.events.empty()) {
             body += "<p class=\"muted\">No alias was ever set.</p>\n";
         } else {
-            body += "<table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Alias</th><th scope=\"col\">Action</th><th scope=\"col\">From</th><th "
-                    "scope=\"col\">To</th><th scope=\"col\">Gates</th><th scope=\"col\">By</th></tr></thead><tbody>\n";
+            body += table_head({"When", "Alias", "Action", "From", "To", "Gates", "By"});
             for (auto it = st.events.rbegin(); it != st.events.rend(); ++it) {
                 const auto& ev = *it;
                 body += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", e(time_of(ev.time_ns)),
@@ -631,8 +637,7 @@ void health_page(const SiteData& d, Pages& out) {
         const auto& r = saved["report"];
         body += fmt::format("<section id=\"drift-{}\"><h3><code>{}</code> vs <code>{}</code></h3>\n<p>{} <small>({})</small></p>\n", i,
                             e(saved.value("reference", "")), e(saved.value("current", "")), drift_verdict(saved), e(saved.value("time", "")));
-        body += "<table><thead><tr><th scope=\"col\">Column</th><th scope=\"col\">Type</th><th scope=\"col\">Test</th><th scope=\"col\" "
-                "class=\"num\">Score</th><th scope=\"col\" class=\"num\">Threshold</th><th scope=\"col\">Drift</th></tr></thead><tbody>\n";
+        body += table_head({"Column", "Type", "Test", "#Score", "#Threshold", "Drift"});
         for (const auto& c : r.value("columns", nlohmann::json::array()))
             body += fmt::format("<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
                                 e(c.value("name", "")), e(c.value("type", "")), e(c.value("test", "")), e(text_of(c.value("score", nlohmann::json()))),
@@ -650,7 +655,7 @@ void health_page(const SiteData& d, Pages& out) {
         if (last.is_object())
             body += fmt::format("<p>Last run judged up to {} with windows of {} s over <code>{}</code>.</p>\n", e(last.value("now", "-")),
                                 e(text_of(last.value("window_s", nlohmann::json()))), e(joined(last.value("logs", nlohmann::json()))));
-        body += "<table><thead><tr><th scope=\"col\">Rule</th><th scope=\"col\">State</th><th scope=\"col\">Since</th><th scope=\"col\">Expression</th></tr></thead><tbody>\n";
+        body += table_head({"Rule", "State", "Since", "Expression"});
         const auto rules = m.state.value("rules", nlohmann::json::object()); // items() must not outlive it
         for (const auto& [name, r] : rules.items()) {
             std::string state = r.value("state", "");
@@ -690,10 +695,7 @@ void health_page(const SiteData& d, Pages& out) {
         co.title = "Error rate per window";
         co.id = "errors-" + m.id;
         body += line_chart(err, co);
-        body += "<div class=\"scroll\"><table class=\"windows\"><thead><tr><th scope=\"col\">Window start</th><th scope=\"col\" class=\"num\">Requests</th>"
-                "<th scope=\"col\" class=\"num\">Error rate</th><th scope=\"col\" class=\"num\">p50 ms</th><th scope=\"col\" class=\"num\">p95 ms</th>"
-                "<th scope=\"col\" class=\"num\">p99 ms</th><th scope=\"col\" class=\"num\">Accuracy</th><th scope=\"col\" class=\"num\">Drift share</th>"
-                "</tr></thead><tbody>\n";
+        body += "<div class=\"scroll\">" + table_head({"Window start", "#Requests", "#Error rate", "#p50 ms", "#p95 ms", "#p99 ms", "#Accuracy", "#Drift share"}, "windows");
         for (const auto& w : windows) {
             auto f = w.value("figures", nlohmann::json::object());
             body += fmt::format("<tr><th scope=\"row\">{}{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
@@ -707,8 +709,7 @@ void health_page(const SiteData& d, Pages& out) {
         if (events.empty()) {
             body += "<p class=\"muted\">None.</p>\n";
         } else {
-            body += "<table><thead><tr><th scope=\"col\">Window</th><th scope=\"col\">Rule</th><th scope=\"col\">State</th><th scope=\"col\">Severity</th>"
-                    "<th scope=\"col\">Values</th><th scope=\"col\">Summary</th></tr></thead><tbody>\n";
+            body += table_head({"Window", "Rule", "State", "Severity", "Values", "Summary"});
             for (auto it = events.rbegin(); it != events.rend(); ++it) {
                 const auto& ev = *it;
                 std::string values;
@@ -728,8 +729,7 @@ void health_page(const SiteData& d, Pages& out) {
     if (d.watch.empty()) {
         body += "<p class=\"muted\">No trigger has fired (<code>mlops watch</code>, docs/monitoring.md).</p>\n";
     } else {
-        body += "<table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Trigger</th><th scope=\"col\">On</th><th scope=\"col\">Reason</th><th "
-                "scope=\"col\">Result</th></tr></thead><tbody>\n";
+        body += table_head({"When", "Trigger", "On", "Reason", "Result"});
         for (auto it = d.watch.rbegin(); it != d.watch.rend(); ++it) {
             const auto& w = *it;
             std::string result;
@@ -864,8 +864,7 @@ void overview_page(const SiteData& d, Pages& out) {
         std::map<std::string, const Run*> latest;
         for (const auto& r : d.runs)
             if (!latest.contains(r.row.stage)) latest[r.row.stage] = &r;
-        body += "<h2>Latest run of each stage</h2>\n<table><thead><tr><th scope=\"col\">Stage</th><th scope=\"col\">Run</th><th scope=\"col\">Status</th>"
-                "<th scope=\"col\">Started</th><th scope=\"col\" class=\"num\">Seconds</th><th scope=\"col\">Commit</th></tr></thead><tbody>\n";
+        body += "<h2>Latest run of each stage</h2>\n" + table_head({"Stage", "Run", "Status", "Started", "#Seconds", "Commit"});
         for (const auto& [stage, r] : latest)
             body += fmt::format("<tr><th scope=\"row\">{}</th><td><a href=\"{}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>\n",
                                 e(stage), e(run_href(d.runs.size(), r->row.run_id)), e(short_id(r->row.run_id, 16)), status_html(r->row.status), e(time_of(r->row.started_ns)),

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "occurrences.hpp"
+
 #include <cmath>
 
 #include <fmt/format.h>
@@ -7,14 +9,6 @@
 #include <mlops/site/chart.hpp>
 
 using namespace mlops;
-
-namespace {
-std::size_t count(const std::string& hay, const std::string& needle) {
-    std::size_t n = 0;
-    for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
-    return n;
-}
-} // namespace
 
 TEST_CASE("site: a line chart has a marker with hover text per point and a shape per series", "[site]") {
     std::vector<site::Series> s(2);
@@ -27,7 +21,7 @@ TEST_CASE("site: a line chart has a marker with hover text per point and a shape
     site::ChartOptions o;
     o.title = "accuracy";
     auto svg = site::line_chart(s, o);
-    CHECK(count(svg, "class=\"marker\"") == 10 + 2); // and one per legend entry
+    CHECK(test::occurrences(svg, "class=\"marker\"") == 10 + 2); // and one per legend entry
     CHECK(svg.find("<title>train = 0.9 \u2014 run r4</title>") != std::string::npos);
     CHECK(svg.find("data-points=\"10\"") != std::string::npos);
     // Different series, different shapes: the legend's markers differ.
@@ -40,8 +34,8 @@ TEST_CASE("site: a long series is drawn with bounded size", "[site]") {
     s[0].name = "loss";
     for (int i = 0; i < 20000; ++i) s[0].points.push_back({double(i), std::sin(i * 0.01), "r"});
     auto svg = site::line_chart(s, {});
-    CHECK(count(svg, "class=\"marker\"") == site::k_max_markers + 1);
-    CHECK(count(svg, " L") < site::k_max_vertices + 50 + site::k_max_markers * 4);
+    CHECK(test::occurrences(svg, "class=\"marker\"") == site::k_max_markers + 1);
+    CHECK(test::occurrences(svg, " L") < site::k_max_vertices + 50 + site::k_max_markers * 4);
     CHECK(svg.size() < 200'000);
     CHECK(svg.find("markers on the latest 400 of 20000 points") != std::string::npos);
 }

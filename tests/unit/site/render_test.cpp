@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "occurrences.hpp"
+
 #include <algorithm>
 #include <regex>
 
@@ -49,11 +51,6 @@ site::SiteData sample(int runs) {
     return d;
 }
 
-std::size_t count(const std::string& hay, const std::string& needle) {
-    std::size_t n = 0;
-    for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
-    return n;
-}
 
 } // namespace
 
@@ -67,11 +64,11 @@ TEST_CASE("site: pages are the same bytes for the same data, with every section 
     CHECK(a.contains("runs/" + site::run_page(d.runs[0].row.run_id)));
     // The runs table holds every run with its metric as a sortable number.
     const auto& runs = a["runs.html"];
-    CHECK(count(runs, "<tr id=\"run-") == 30);
+    CHECK(test::occurrences(runs, "<tr id=\"run-") == 30);
     CHECK(runs.find("data-sort=\"0.52") != std::string::npos); // accuracy of run 29
     // A chart per metric with a marker and hover text per run.
     const auto& metrics = a["metrics.html"];
-    CHECK(count(metrics, "class=\"marker\"") >= 30);
+    CHECK(test::occurrences(metrics, "class=\"marker\"") >= 30);
     CHECK(metrics.find("<title>train = 0.529 \u2014 run abcd0000 (train), commit") != std::string::npos);
     CHECK(metrics.find("metrics.json:accuracy") != std::string::npos);
 }
@@ -84,8 +81,8 @@ TEST_CASE("site: the runs table is paginated", "[site]") {
     CHECK(pages.contains("runs-2.html"));
     CHECK(pages.contains("runs-3.html"));
     CHECK_FALSE(pages.contains("runs-4.html"));
-    CHECK(count(pages["runs.html"], "<tr id=\"run-") == 1000);
-    CHECK(count(pages["runs-3.html"], "<tr id=\"run-") == 500);
+    CHECK(test::occurrences(pages["runs.html"], "<tr id=\"run-") == 1000);
+    CHECK(test::occurrences(pages["runs-3.html"], "<tr id=\"run-") == 500);
     std::size_t largest = 0;
     for (const auto& [path, content] : pages) largest = std::max(largest, content.size());
     CHECK(largest < 5'000'000);
