@@ -182,7 +182,7 @@ std::string runs_table(const SiteData& d, const Columns& cols, std::size_t begin
         s += fmt::format("<tr id=\"run-{0}\" data-run=\"{0}\" data-stage=\"{1}\" data-status=\"{2}\">"
                          "<td class=\"js-only\"><input type=\"checkbox\" class=\"pick\" aria-label=\"pick run {0}\"></td>"
                          "<td><a href=\"{3}\"><code>{4}</code></a></td><td>{1}</td><td data-sort=\"{2}\">{5}</td><td>{6}</td>"
-                         "<td class=\"num\" data-sort=\"{7}\">{7}</td><td><code>{8}</code></td>",
+                         "<td class=\"num dur\" data-sort=\"{7}\">{7}</td><td><code>{8}</code></td>",
                          e(row.run_id), e(row.stage), e(row.status), e(run_href(d.runs.size(), row.run_id)), e(short_id(row.run_id, 16)),
                          status_html(row.status), e(time_of(row.started_ns)), seconds(row.started_ns, row.ended_ns), e(commit));
         for (const auto& k : cols.params) s += value_td(params, k);
@@ -236,6 +236,7 @@ void runs_pages(const SiteData& d, const RenderOptions& o, Pages& out) {
         body += fmt::format("<form id=\"run-filter\" class=\"filters js-only\" role=\"search\" aria-label=\"Filter runs\">"
                             "<label>Text in any column<input type=\"search\" name=\"q\"></label>"
                             "<label>Stage<select name=\"stage\">{}</select></label><label>Status<select name=\"status\">{}</select></label>"
+                            "<label>Seconds at least<input type=\"number\" name=\"min\" min=\"0\" step=\"any\"></label>"
                             "<button type=\"button\" id=\"compare-button\">Compare picked runs</button>"
                             "<output id=\"run-count\" aria-live=\"polite\"></output></form>\n",
                             options_stage, options_status);

@@ -175,6 +175,13 @@ if render_in_chromium site/runs.html; then
     render_in_chromium "site/runs.html#compare=$train_runs"
     grep -q '<table class="compare">' dom.html || fail "the comparison table of picked runs"
     grep -Eq '<tr class="differs"><th scope="row">param train.lr' dom.html || fail "the differing lr is highlighted: $(grep -o '<table class="compare">.*' dom.html | head -c 600)"
+    # runs.html#stage=train&status=failed: the filters, set from the link, leave the one failed train run.
+    render_in_chromium "site/runs.html#stage=train&status=failed"
+    shown=$(grep -o '<tr id="run-[^>]*>' dom.html | grep -vc 'hidden' || true)
+    assert_eq "$shown" 1 "rows left by the stage and status filters"
+    grep -q '1 of 6 runs on this page shown' dom.html || fail "the filter says how many rows it left"
+    render_in_chromium "site/runs.html#min=1000"
+    assert_eq "$(grep -o '<tr id="run-[^>]*>' dom.html | grep -vc 'hidden' || true)" 0 "rows of at least 1000 s"
     render_in_chromium site/metrics.html
     grep -q '<svg id="metric-' dom.html || fail "a metric chart"
     grep -q "<title>train = $last_acc — run " dom.html || fail "the chart's hover text holds the last accuracy ($last_acc)"
