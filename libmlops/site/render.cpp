@@ -344,6 +344,13 @@ std::string run_page_body(const Run& r, const RenderOptions& o) {
 
 // ---- metrics ----
 
+// Charts per metrics page: each is at most ~100 KB a series (bounded markers and vertices).
+constexpr std::size_t k_metrics_per_page = 12;
+
+std::string metrics_page_name(std::size_t page_index) {
+    return page_index == 0 ? "metrics.html" : fmt::format("metrics-{}.html", page_index + 1);
+}
+
 void metrics_page(const SiteData& d, Pages& out) {
     // Oldest first: the x axis is the run's place in time.
     std::vector<const Run*> chrono;
@@ -378,22 +385,34 @@ void metrics_page(const SiteData& d, Pages& out) {
                         "marker for the value, the run and its commit. Pick runs on the <a href=\"runs.html\">Runs</a> page to compare them "
                         "side by side.</p>\n<ul>",
                         by_metric.size(), by_metric.size() == 1 ? "" : "s", chrono.size(), chrono.size() == 1 ? "" : "s");
+    // k_metrics_per_page charts a page: a page's size is bounded whatever the number of metrics.
+    std::size_t pages = (by_metric.size() + k_metrics_per_page - 1) / k_metrics_per_page;
     std::size_t n = 0;
-    for (const auto& [k, series] : by_metric) body += fmt::format("<li><a href=\"#metric-{}\">{}</a></li>", n++, e(k));
+    for (const auto& [k, series] : by_metric) {
+        body += fmt::format("<li><a href=\"{}#metric-{}\">{}</a></li>", metrics_page_name(n / k_metrics_per_page), n, e(k));
+        ++n;
+    }
     body += "</ul>\n";
+    std::string index = body; // the list of every metric heads each page
+    std::vector<std::string> chart_pages(pages);
     n = 0;
     for (const auto& [k, by_stage] : by_metric) {
         std::vector<Series> series;
         for (const auto& [stage, pts] : by_stage) series.push_back({stage, pts});
         ChartOptions co;
         co.title = k;
-        co.id = fmt::format("metric-{}", n++);
+        co.id = fmt::format("metric-{}", n);
         co.x_label = "runs, oldest first (ticks: commit)";
         co.x_ticks = ticks;
-        body += fmt::format("<section aria-label=\"{}\">\n", e(k));
-        body += line_chart(series, co);
-        body += "</section>\n";
+        auto& chart_page = chart_pages[n / k_metrics_per_page];
+        chart_page += fmt::format("<section aria-label=\"{}\">\n", e(k));
+        chart_page += line_chart(series, co);
+        chart_page += "</section>\n";
+        ++n;
     }
+    for (std::size_t p = 1; p < pages; ++p)
+        out[metrics_page_name(p)] = page(d, fmt::format("Metrics over time, page {}", p + 1), "", "metrics.html", index + chart_pages[p]);
+    body += chart_pages[0];
     // The latest run of each stage side by side: params and metrics, without JavaScript.
     std::map<std::string, const Run*> latest;
     for (const auto& r : d.runs)

@@ -228,3 +228,18 @@ TEST_CASE("site: the models page shows versions, aliases, gates, signatures and 
     CHECK(pages["index.html"].find("bc@production") != std::string::npos);
     CHECK(pages["index.html"].find("accuracy = 0.97") != std::string::npos);
 }
+
+TEST_CASE("site: many metrics are charted over several pages", "[site]") {
+    auto d = sample(50);
+    for (auto& r : d.runs)
+        for (int k = 0; k < 30; ++k) r.record->metrics["metrics.json"][fmt::format("m{:02}", k)] = k + 0.5;
+    auto pages = site::render(d, {});
+    // 31 metrics (accuracy and m00..m29), 12 a page.
+    CHECK(pages.contains("metrics.html"));
+    CHECK(pages.contains("metrics-2.html"));
+    CHECK(pages.contains("metrics-3.html"));
+    CHECK_FALSE(pages.contains("metrics-4.html"));
+    CHECK(test::occurrences(pages["metrics.html"], "<figure class=\"chart\">") == 12);
+    CHECK(test::occurrences(pages["metrics-3.html"], "<figure class=\"chart\">") == 7);
+    CHECK(pages["metrics.html"].find("href=\"metrics-3.html#metric-30\"") != std::string::npos);
+}
