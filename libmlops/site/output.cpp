@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -48,8 +50,17 @@ util::Result<Written> write_site(const std::string& target, const Pages& pages) 
                 "-o {}: the folder exists and is not a site made by `mlops report site` (no {} file); remove it or choose another folder", target,
                 k_marker)));
     }
-    // The temporary folder, next to the target (same filesystem, so the rename is atomic).
-    std::string tmp = fmt::format("{}/.{}.tmp-{}", parent, util::file_name(target), ::getpid());
+    // The temporary folder, next to the target (same filesystem, so the rename is atomic). One left
+    // by a process that died (killed mid-write) is removed first.
+    std::string prefix = fmt::format(".{}.tmp-", util::file_name(target));
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+        auto name = it->path().filename().string();
+        if (!name.starts_with(prefix)) continue;
+        long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+        if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) remove_tree(it->path().string());
+    }
+    std::string tmp = parent + "/" + prefix + std::to_string(::getpid());
     remove_tree(tmp);
     if (::mkdir(tmp.c_str(), 0755) != 0) return fail(Error::from_errno(fmt::format("-o {}: cannot create {}", target, tmp), errno));
     Written w;

@@ -23,6 +23,14 @@ TEST_CASE("site: the folder is written whole and replaced whole", "[site]") {
     CHECK(s.sh("test -z \"$(ls -A | grep -v '^site$')\"") == 0);
 }
 
+TEST_CASE("site: a temporary folder left by a process that died is removed", "[site]") {
+    test::Scratch s;
+    s.write(".site.tmp-999999999/index.html", "half"); // no such process
+    REQUIRE(site::write_site(s / "site", {{"index.html", "x"}}));
+    CHECK(s.sh("test ! -e .site.tmp-999999999") == 0);
+    CHECK(s.read("site/index.html") == "x");
+}
+
 TEST_CASE("site: a folder that is not a site, or a missing parent, is refused and left alone", "[site]") {
     test::Scratch s;
     s.write("mine/notes.txt", "keep me");
