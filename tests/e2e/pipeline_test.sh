@@ -180,7 +180,8 @@ kill -INT $pid
 rc=0; wait $pid || rc=$?
 [ "$rc" = 130 ] || fail "Ctrl-C should exit 130, got $rc"
 sleep 0.2
-pgrep -f "sleep 30" >/dev/null && fail "the stage's process survived Ctrl-C"
+# (-x: the whole command line, so a "sleep 300" of another test is not taken for it)
+pgrep -fx "sleep 30" >/dev/null && fail "the stage's process survived Ctrl-C"
 grep -q '"slow"' mlops.lock && fail "an interrupted stage entered mlops.lock"
 sed -i 's/sleep 30/true/' mlops.yaml
 expect_code 0 "" -- mlops run -q
