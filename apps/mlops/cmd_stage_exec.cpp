@@ -7,6 +7,7 @@
 
 #include <mlops/pipeline/record.hpp>
 #include <mlops/pipeline/runner.hpp>
+#include <mlops/pipeline/slurm.hpp>
 #include <mlops/remote/transfer.hpp>
 #include <mlops/util/fs.hpp>
 
@@ -18,6 +19,7 @@ namespace mlops::cli {
 
 struct StageExecOptions {
     std::string stage;
+    std::vector<std::string> array; // a job array's stages, picked by SLURM_ARRAY_TASK_ID
     std::string batch;
     std::string remote;
     std::string file = "mlops.yaml";
@@ -48,10 +50,24 @@ std::optional<pipeline::RunRecord> result_record(Context& ctx, remote::OpenedRem
     return *rec;
 }
 
+// The stage of this task of a job array: the SLURM_ARRAY_TASK_ID-th of the list.
+std::string array_stage(const std::vector<std::string>& stages) {
+    const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
+    char* end = nullptr;
+    long t = task && *task ? std::strtol(task, &end, 10) : -1;
+    if (!task || !*task || *end || t < 0 || std::size_t(t) >= stages.size())
+        throw util::CommandError(util::Error::usage(fmt::format("stage-exec: {} stages given, and SLURM_ARRAY_TASK_ID is {}: not a task of their array",
+                                                                stages.size(), task && *task ? task : "unset")));
+    return stages[std::size_t(t)];
+}
+
 } // namespace
 
-int run_stage_exec(Context& ctx, const StageExecOptions& opts) {
+int run_stage_exec(Context& ctx, const StageExecOptions& given) {
     auto& repo = ctx.repo();
+    StageExecOptions opts = given;
+    if (opts.array.size() == 1) opts.stage = opts.array.front();
+    else opts.stage = array_stage(opts.array);
     auto r = open_remote_for(ctx, opts.remote, 0, remote::Access::write);
     auto loaded = util::value_or_throw(pipeline::load(repo, opts.file));
     const auto& g = loaded.graph;
@@ -110,6 +126,24 @@ int run_stage_exec(Context& ctx, const StageExecOptions& opts) {
     ro.run_cache = !opts.no_run_cache;
     ro.echo = true;
     ro.say = say;
+    // SIGTERM inside a job is Slurm ending it (time limit, node taken away, preemption) or a person's
+    // scancel: ask the controller which, so a killed stage is recorded as failed with Slurm's reason.
+    ro.interrupt_cause = [&say]() -> std::string {
+        const char* id = std::getenv("SLURM_JOB_ID");
+        if (!id || !*id) return {};
+        auto out = pipeline::run_command({"scontrol", "-o", "show", "job", id}, std::chrono::seconds(5));
+        if (out.status != 0) {
+            say(fmt::format("interrupted; `scontrol show job {}` failed ({}): {}", id, out.status, out.err));
+            return {};
+        }
+        for (const auto& j : pipeline::parse_scontrol_jobs(out.out))
+            if (j.id == id) {
+                auto cause = pipeline::slurm_kill_cause(j);
+                say(cause.empty() ? fmt::format("interrupted (Slurm: job {} is {}, reason {})", id, j.state, j.reason) : "killed: " + cause);
+                return cause;
+            }
+        return {};
+    };
     auto report = util::value_or_throw(pipeline::run(repo, ro));
     if (report.stages.empty()) throw util::CommandError(util::Error::internal("stage-exec: the stage was not judged"));
     const auto& out = report.stages.front();
@@ -159,7 +193,7 @@ Runner register_stage_exec(CLI::App& app) {
     auto opts = std::make_shared<StageExecOptions>();
     auto* cmd = app.add_subcommand("stage-exec", "Internal: the step inside a Slurm job of `mlops run --executor slurm`");
     cmd->group(""); // not listed in --help: Slurm runs it, people do not
-    cmd->add_option("stage", opts->stage, "Stage name")->required();
+    cmd->add_option("stage", opts->array, "Stage name (several: the stages of a job array, one per SLURM_ARRAY_TASK_ID)")->required();
     cmd->add_option("--batch", opts->batch, "The batch this job belongs to")->required();
     cmd->add_option("-r,--remote", opts->remote, "The shared remote");
     cmd->add_option("-f,--file", opts->file, "Pipeline file (repository-relative)");

@@ -42,6 +42,8 @@ std::chrono::milliseconds poll_interval() {
 }
 
 constexpr auto k_slurm_timeout = std::chrono::seconds(60);
+// Slurm's default MaxArraySize is 1001 (indices 0-1000): larger groups go as several arrays.
+constexpr std::size_t k_max_array = 1000;
 
 // Runs a Slurm command; a command that cannot be started or that fails stops ours with one line
 // naming it and Slurm's own words.
@@ -223,9 +225,31 @@ nlohmann::json stage_json(const StageView& s) {
             {"seconds", s.ended_ns > s.started_ns ? double(s.ended_ns - s.started_ns) / 1e9 : 0.0}};
 }
 
-// Polls Slurm until every job of the batch is final; cancels them on Ctrl-C when `cancel_on_interrupt`.
-// Returns the last state seen of each job (by id) and whether the wait was interrupted.
-std::pair<std::map<std::string, pipeline::SlurmJob>, bool> poll_jobs(Context& ctx, const Batch& b, bool cancel_on_interrupt) {
+// Ctrl-C while `mlops run` waits: on a terminal the person is asked whether the batch's unfinished
+// jobs go too (an empty answer, EOF or a second Ctrl-C keeps them); without one (a CI step being
+// stopped) they are cancelled, so nothing keeps running that no one waits for.
+bool confirm_cancel(Context& ctx, const Batch& b, std::size_t unfinished) {
+    if (::isatty(STDIN_FILENO) != 1 || ::isatty(STDERR_FILENO) != 1) return true;
+    ctx.err() << fmt::format("\nmlops: interrupted: cancel the {} unfinished Slurm job{} of batch {}? [y/N] ", unfinished,
+                             unfinished == 1 ? "" : "s", b.id)
+              << std::flush;
+    std::string answer;
+    char c = 0;
+    // read(2), not std::cin: the interrupt handler has no SA_RESTART, so a second Ctrl-C ends the
+    // read (EINTR) and counts as "no".
+    while (::read(STDIN_FILENO, &c, 1) == 1 && c != '\n') answer += c;
+    return !answer.empty() && (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+struct PollResult {
+    std::map<std::string, pipeline::SlurmJob> last; // the last state seen of each job, by id
+    bool interrupted = false;
+    bool cancelled = false; // the batch's unfinished jobs were cancelled on the interrupt
+};
+
+// Polls Slurm until every job of the batch is final. On Ctrl-C: with `cancel_on_interrupt`, cancels
+// the unfinished jobs (after asking, on a terminal) and waits for them to end; otherwise stops.
+PollResult poll_jobs(Context& ctx, const Batch& b, bool cancel_on_interrupt) {
     bool chatty = !ctx.global.quiet && !ctx.global.json;
     std::map<std::string, pipeline::SlurmJob> last;
     std::map<std::string, std::string> shown; // job id -> state printed
@@ -242,6 +266,7 @@ std::pair<std::map<std::string, pipeline::SlurmJob>, bool> poll_jobs(Context& ct
             std::vector<std::string> argv{"scancel"};
             for (const auto& j : b.jobs)
                 if (!last.contains(j.job_id) || !pipeline::slurm_state_final(last[j.job_id].state)) argv.push_back(j.job_id);
+            if (argv.size() > 1 && !confirm_cancel(ctx, b, argv.size() - 1)) break;
             if (argv.size() > 1) slurm_command(argv, false);
             cancelled = true;
             ctx.err() << fmt::format("mlops: interrupted: cancelled {} Slurm job{} of batch {}\n", argv.size() - 1, argv.size() == 2 ? "" : "s", b.id);
@@ -297,7 +322,7 @@ std::pair<std::map<std::string, pipeline::SlurmJob>, bool> poll_jobs(Context& ct
         while (std::chrono::steady_clock::now() < until && !(pipeline::interrupt_requested() && !interrupted))
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    return {last, interrupted};
+    return {last, interrupted, cancelled};
 }
 
 // After the jobs ended: fetch the records and each stage's result, bring outputs into the work
@@ -366,8 +391,11 @@ int collect(Context& ctx, const Batch& b, const std::map<std::string, pipeline::
             v.action = interrupted && (js == jobs.end() || js->second.state == "CANCELLED") ? "interrupted" : "failed";
             if (js != jobs.end() && js->second.state != "COMPLETED" && js->second.state != "FAILED")
                 v.reasons.push_back(pipeline::slurm_failure_reason(js->second));
-            if (result && result->contains("error") && !(*result)["error"].get<std::string>().empty())
-                v.reasons.push_back((*result)["error"].get<std::string>());
+            // The job's own account comes second; when it is Slurm's reason again (a killed stage
+            // records it: stage-exec asks the controller) it is said once.
+            std::string own = result ? result->value("error", "") : "";
+            if (!own.empty() && !(own.starts_with("Slurm: ") && !v.reasons.empty()))
+                v.reasons.push_back(own);
             else if (js != jobs.end() && js->second.state == "FAILED")
                 v.reasons.push_back(pipeline::slurm_failure_reason(js->second));
             if (v.reasons.empty()) v.reasons.push_back("the job left no result on the remote (see its Slurm output in .mlops/slurm/)");
@@ -418,6 +446,14 @@ int collect(Context& ctx, const Batch& b, const std::map<std::string, pipeline::
         return int(util::ExitCode::stage_failed);
     }
     return 0;
+}
+
+// Interrupted, the jobs left running: how to come back to them.
+int jobs_go_on(Context& ctx, const Batch& b) {
+    ctx.err() << fmt::format("mlops: error: interrupted; the jobs of batch {} go on (wait for them with `mlops runs wait {}`, "
+                             "cancel them with `mlops runs cancel {}`)\n",
+                             b.id, b.id, b.id);
+    return int(util::ExitCode::interrupted);
 }
 
 std::string self_exe() {
@@ -521,27 +557,58 @@ int run_on_slurm(Context& ctx, const SlurmRunOptions& opts) {
     std::string exe = self_exe();
     std::map<std::size_t, std::string> job_of;
     std::size_t slot = 0;
-    for (auto i : to_submit) {
-        const auto& s = stages[i];
-        std::vector<std::string> argv{"sbatch", "--parsable", "--kill-on-invalid-dep=yes", "--chdir=" + repo.root()};
-        std::string deps;
+    // The upstream jobs of stage i, sorted (all submitted already: to_submit is in topological order).
+    auto deps_of = [&](std::size_t i) {
+        std::vector<std::string> ids;
         for (auto u : g.upstream[i])
-            if (job_of.contains(u)) deps += (deps.empty() ? "" : ":") + job_of[u];
+            if (job_of.contains(u)) ids.push_back(job_of[u]);
+        std::sort(ids.begin(), ids.end());
+        return fmt::format("{}", fmt::join(ids, ":"));
+    };
+    auto ready = [&](std::size_t i) {
+        for (auto u : g.upstream[i])
+            if (has_job[u] && !job_of.contains(u)) return false;
+        return true;
+    };
+    auto template_of = [](const std::string& name) { return name.substr(0, name.find('@')); };
+    for (std::size_t k = 0; k < to_submit.size(); ++k) {
+        auto i = to_submit[k];
+        if (job_of.contains(i)) continue; // submitted with an array
+        const auto& s = stages[i];
+        std::string deps = deps_of(i);
+        // The items of a foreach/matrix stage with the same resources and the same upstream jobs
+        // go as one job array: one sbatch, one pending record for the scheduler. (Under -j N every
+        // job carries its own singleton slot, so they go one by one.)
+        std::vector<std::size_t> members{i};
+        if (opts.jobs == 0 && s.name.find('@') != std::string::npos)
+            for (std::size_t m = k + 1; m < to_submit.size() && members.size() < k_max_array; ++m) {
+                auto x = to_submit[m];
+                if (!job_of.contains(x) && template_of(stages[x].name) == template_of(s.name) && resource_args[x] == resource_args[i] &&
+                    ready(x) && deps_of(x) == deps)
+                    members.push_back(x);
+            }
+        bool array = members.size() > 1;
+        std::vector<std::string> argv{"sbatch", "--parsable", "--kill-on-invalid-dep=yes", "--chdir=" + repo.root()};
         if (opts.jobs > 0) {
             // At most N jobs at once: N job names, each `singleton` (one running job per name).
             argv.push_back(fmt::format("--job-name=mlops-{}-{}", b.id, slot++ % opts.jobs));
             argv.push_back("--dependency=" + (deps.empty() ? std::string("singleton") : "afterok:" + deps + ",singleton"));
         } else {
-            argv.push_back("--job-name=mlops:" + s.name);
+            argv.push_back("--job-name=mlops:" + (array ? template_of(s.name) : s.name));
             if (!deps.empty()) argv.push_back("--dependency=afterok:" + deps);
         }
+        if (array) argv.push_back(fmt::format("--array=0-{}", members.size() - 1));
         std::string safe;
-        for (char c : s.name) safe += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '_';
-        argv.push_back(fmt::format("--output={}/{}-%j.out", logs, safe));
+        for (char c : array ? template_of(s.name) : s.name)
+            safe += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ? c : '_';
+        argv.push_back(fmt::format("--output={}/{}-{}.out", logs, safe, array ? "%A_%a" : "%j"));
         for (const auto& a : resource_args[i]) argv.push_back(a);
-        std::vector<std::string> step{exe, "stage-exec", "--batch", b.id, "--remote", rc.name, "-f", b.file, s.name};
+        // An array's step picks its stage by SLURM_ARRAY_TASK_ID from the list.
+        std::vector<std::string> step{exe, "stage-exec", "--batch", b.id, "--remote", rc.name, "-f", b.file};
         if (!opts.run_cache) step.push_back("--no-run-cache");
         if (opts.force) step.push_back("--force");
+        step.push_back("--");
+        for (auto x : members) step.push_back(stages[x].name);
         argv.push_back("--wrap=" + pipeline::shell_join(step));
         auto out = pipeline::run_command(argv, k_slurm_timeout);
         std::string id = out.out.substr(0, out.out.find_first_of(";\n"));
@@ -559,9 +626,14 @@ int run_on_slurm(Context& ctx, const SlurmRunOptions& opts) {
             bool unreachable = words.find("Unable to contact") != std::string::npos;
             throw CommandError(unreachable ? Error::io(fmt::format("`sbatch` failed: {}", words)) : Error::usage(what));
         }
-        job_of[i] = id;
-        b.jobs.push_back({s.name, id, reasons_of[i]});
-        if (chatty) ctx.err() << fmt::format("mlops: {}: submitted as Slurm job {} ({})\n", s.name, id, reasons_of[i].front()) << std::flush;
+        for (std::size_t t = 0; t < members.size(); ++t) {
+            auto x = members[t];
+            std::string job = array ? fmt::format("{}_{}", id, t) : id;
+            job_of[x] = job;
+            b.jobs.push_back({stages[x].name, job, reasons_of[x]});
+            if (chatty)
+                ctx.err() << fmt::format("mlops: {}: submitted as Slurm job {} ({})\n", stages[x].name, job, reasons_of[x].front()) << std::flush;
+        }
     }
     save_batch(ctx, b);
     if (opts.detach) {
@@ -575,18 +647,16 @@ int run_on_slurm(Context& ctx, const SlurmRunOptions& opts) {
         }
         return 0;
     }
-    auto [jobs, interrupted] = poll_jobs(ctx, b, true);
-    return collect(ctx, b, jobs, interrupted);
+    auto polled = poll_jobs(ctx, b, true);
+    if (polled.interrupted && !polled.cancelled) return jobs_go_on(ctx, b);
+    return collect(ctx, b, polled.last, polled.interrupted);
 }
 
 int wait_slurm_batch(Context& ctx, const std::string& batch) {
     auto b = load_batch(ctx, batch);
-    auto [jobs, interrupted] = poll_jobs(ctx, b, false);
-    if (interrupted) {
-        ctx.err() << fmt::format("mlops: error: interrupted; the jobs of batch {} go on (cancel them with `mlops runs cancel {}`)\n", b.id, b.id);
-        return int(util::ExitCode::interrupted);
-    }
-    return collect(ctx, b, jobs, false);
+    auto polled = poll_jobs(ctx, b, false);
+    if (polled.interrupted) return jobs_go_on(ctx, b);
+    return collect(ctx, b, polled.last, false);
 }
 
 int cancel_slurm_batch(Context& ctx, const std::string& batch) {

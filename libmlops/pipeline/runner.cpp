@@ -223,6 +223,8 @@ struct Runner {
     // The code commit and dirty files, looked up once per run, before the run changes the work
     // tree, and only when a stage runs or is restored (a run with nothing to do never loads git).
     std::optional<CodeVersion> code;
+    // Why the run was interrupted when something killed it (RunOptions::interrupt_cause), asked once.
+    std::optional<std::string> killed_by;
     bool tmp_made = false;
     LocalExecutor executor;
     bool stop_scheduling = false;
@@ -365,7 +367,15 @@ struct Runner {
         rec.exit_status = r.exit_status;
         bool interrupted = g_interrupted.load();
         std::string failure;
-        if (r.exit_status != 0) failure = fmt::format("command exited with status {}", r.exit_status);
+        // Killed from outside: this process was signalled, or the command was (Slurm signals every
+        // process of a job, and the command may end before our own signal arrives).
+        bool signalled = interrupted || r.signal != 0;
+        if (signalled && opts.interrupt_cause && (!killed_by || killed_by->empty())) killed_by = opts.interrupt_cause();
+        if (signalled && killed_by && !killed_by->empty()) {
+            interrupted = false; // killed, not stopped: a failure with its cause
+            failure = *killed_by;
+        }
+        if (failure.empty() && r.exit_status != 0) failure = fmt::format("command exited with status {}", r.exit_status);
         if (failure.empty())
             for (const auto& o : s.outs)
                 if (!MLOPS_TRY(util::stat_path(repo.abs(o.path)))) {
@@ -558,12 +568,14 @@ Result<RunReport> run(workspace::Repository& repo, const RunOptions& opts) {
     if (!st) return fail(std::move(st).error());
     if (!locked) return fail(std::move(locked).error());
     RunReport report;
-    report.interrupted = g_interrupted.load();
+    bool killed = r.killed_by && !r.killed_by->empty();
+    report.interrupted = g_interrupted.load() && !killed;
     report.locked = r.lock_updates;
     for (auto i : r.selected) {
         if (r.phase[i] == Phase::pending) {
             r.outcome[i].action = report.interrupted ? Action::interrupted : Action::skipped;
-            if (r.outcome[i].reasons.empty() && !report.interrupted) r.outcome[i].reasons = {"not run: an earlier stage failed"};
+            if (r.outcome[i].reasons.empty() && !report.interrupted)
+                r.outcome[i].reasons = {killed ? "not run: " + *r.killed_by : "not run: an earlier stage failed"};
         }
         report.stages.push_back(r.outcome[i]);
     }

@@ -67,6 +67,11 @@ struct RunOptions {
     bool echo = true; // stage output to stderr
     // Progress lines ("running train", "train: done in 1.2 s").
     std::function<void(const std::string&)> say = [](const std::string&) {};
+    // Asked when the run was interrupted (SIGINT, SIGTERM) or a stage's command ended by a signal
+    // (until it answers): a non-empty answer means the stage was killed for that reason, not stopped
+    // by a person (inside a Slurm job: "Slurm: TIMEOUT: the job ran past its time limit"), and its
+    // run is recorded as failed with it.
+    std::function<std::string()> interrupt_cause;
 };
 
 struct RunReport {

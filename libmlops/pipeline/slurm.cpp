@@ -194,6 +194,7 @@ std::vector<SlurmJob> parse_scontrol_jobs(const std::string& text) {
         std::string_view line(text.data() + pos, (nl == std::string::npos ? text.size() : nl) - pos);
         pos = nl == std::string::npos ? text.size() : nl + 1;
         SlurmJob job;
+        std::string array_job, array_tasks;
         bool any = false;
         std::size_t i = 0;
         while (i < line.size()) {
@@ -209,7 +210,9 @@ std::vector<SlurmJob> parse_scontrol_jobs(const std::string& text) {
             if (key == "JobId") {
                 job.id = value;
                 any = true;
-            } else if (key == "JobName") job.name = value;
+            } else if (key == "ArrayJobId") array_job = value;
+            else if (key == "ArrayTaskId") array_tasks = value;
+            else if (key == "JobName") job.name = value;
             else if (key == "JobState") job.state = value;
             else if (key == "Reason") job.reason = value;
             else if (key == "StartTime") job.start_time = value;
@@ -223,15 +226,67 @@ std::vector<SlurmJob> parse_scontrol_jobs(const std::string& text) {
                 if (all_digits(b) && b.size() < 6) job.exit_signal = std::stoi(b);
             }
         }
-        if (any && !job.id.empty()) jobs.push_back(std::move(job));
+        if (!any || job.id.empty()) continue;
+        if (array_job.empty() || array_tasks.empty()) {
+            jobs.push_back(std::move(job));
+            continue;
+        }
+        // An array's tasks: one line each once started, one line for the pending rest.
+        for (auto t : array_task_indices(array_tasks)) {
+            SlurmJob task = job;
+            task.id = fmt::format("{}_{}", array_job, t);
+            jobs.push_back(std::move(task));
+        }
     }
     return jobs;
+}
+
+std::vector<long> array_task_indices(std::string_view spec) {
+    std::vector<long> out;
+    if (auto pct = spec.find('%'); pct != std::string_view::npos) spec = spec.substr(0, pct); // "0-9%2": at most 2 at once
+    constexpr std::size_t k_max = 1'000'000;
+    std::size_t pos = 0;
+    while (pos <= spec.size()) {
+        auto comma = spec.find(',', pos);
+        auto part = spec.substr(pos, (comma == std::string_view::npos ? spec.size() : comma) - pos);
+        pos = comma == std::string_view::npos ? spec.size() + 1 : comma + 1;
+        long step = 1;
+        if (auto colon = part.find(':'); colon != std::string_view::npos) {
+            auto st = part.substr(colon + 1);
+            if (!all_digits(st) || st.size() > 9 || (step = std::stol(std::string(st))) <= 0) return {};
+            part = part.substr(0, colon);
+        }
+        auto dash = part.find('-');
+        auto a = part.substr(0, dash), b = dash == std::string_view::npos ? part : part.substr(dash + 1);
+        if (!all_digits(a) || !all_digits(b) || a.size() > 9 || b.size() > 9) return {};
+        for (long t = std::stol(std::string(a)), end = std::stol(std::string(b)); t <= end && out.size() < k_max; t += step) out.push_back(t);
+    }
+    return out;
 }
 
 bool slurm_state_final(const std::string& state) {
     static const std::vector<std::string> final_states = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
                                                           "PREEMPTED", "BOOT_FAIL", "DEADLINE", "REVOKED", "SPECIAL_EXIT"};
     return std::find(final_states.begin(), final_states.end(), state) != final_states.end();
+}
+
+bool slurm_state_killed(const std::string& state) {
+    return state == "TIMEOUT" || state == "OUT_OF_MEMORY" || state == "NODE_FAIL" || state == "PREEMPTED" || state == "BOOT_FAIL" ||
+           state == "DEADLINE";
+}
+
+std::string slurm_kill_cause(const SlurmJob& job) {
+    if (slurm_state_killed(job.state)) return slurm_failure_reason(job);
+    if (job.state != "COMPLETING" && job.state != "RUNNING") return {};
+    static const std::pair<const char*, const char*> k_reasons[] = {
+        {"TimeLimit", "TIMEOUT"}, {"NodeDown", "NODE_FAIL"}, {"Preempted", "PREEMPTED"}, {"DeadLine", "DEADLINE"}, {"OutOfMemory", "OUT_OF_MEMORY"}};
+    for (const auto& [reason, state] : k_reasons)
+        if (job.reason == reason) {
+            SlurmJob ending = job;
+            ending.state = state;
+            return slurm_failure_reason(ending);
+        }
+    return {};
 }
 
 std::string slurm_failure_reason(const SlurmJob& job) {

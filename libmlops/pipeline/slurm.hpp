@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <mlops/pipeline/spec.hpp>
@@ -42,9 +43,21 @@ struct SlurmJob {
 };
 // Every job in `text` (lines without JobId= are ignored; a value may hold spaces only where Slurm
 // puts none, which holds for the fields read here).
+// An array's tasks are one job each, named "<ArrayJobId>_<task>" (what scancel and
+// --dependency=afterok: accept): the pending rest ("ArrayTaskId=3-9") becomes one job per index.
 std::vector<SlurmJob> parse_scontrol_jobs(const std::string& text);
+// "0-3", "1,4,7-9", "0-9:3", "0-99%4" -> the indices; empty when malformed.
+std::vector<long> array_task_indices(std::string_view spec);
 // A state after which the job will not change again.
 bool slurm_state_final(const std::string& state);
+// A final state in which Slurm ended the job itself (time limit, memory, node failure, preemption,
+// deadline), as opposed to the job's own exit or a person's scancel.
+bool slurm_state_killed(const std::string& state);
+// Why Slurm is ending a job it killed, as slurm_failure_reason says it: from the final state, or,
+// while the job is still COMPLETING (what the job's own step sees when SIGTERM comes for a time
+// limit), from its reason (TimeLimit: TIMEOUT, NodeDown: NODE_FAIL, ...). Empty when Slurm did not
+// kill it (it ended by itself, or a person cancelled it).
+std::string slurm_kill_cause(const SlurmJob& job);
 // Why a job that did not complete ended, for people: "TIMEOUT: the job ran past its time limit".
 std::string slurm_failure_reason(const SlurmJob& job);
 

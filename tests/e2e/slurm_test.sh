@@ -3,7 +3,8 @@
 # configured in a temporary folder) with s3rver as the shared remote: a diamond DAG whose middle
 # stages run at the same time, a failing stage whose dependents Slurm cancels, a stage over its
 # time limit reported with Slurm's reason, the run cache across clones (through the remote),
-# --detach with `runs wait`, `runs cancel`, Ctrl-C, and the bad input (no remote, bad resources,
+# --detach with `runs wait`, `runs cancel`, Ctrl-C (asking on a terminal), foreach items as a job
+# array, a node failure, and the bad input (no remote, bad resources,
 # a request Slurm rejects, no Slurm).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/s3lib.sh"
@@ -157,7 +158,16 @@ grep -q "DependencyNeverSatisfied" <<<"$(reasons after)" || fail "after's reason
 [ "$(action fine)" = ran ] || fail "fine: $out"
 [ "$(action slow)" = failed ] || fail "slow: $out"
 grep -q "TIMEOUT: the job ran past its time limit" <<<"$(reasons slow)" || fail "slow's reason: $(reasons slow)"
-grep -q "2 stages failed: broken (run [0-9a-f]*), slow" "$E2E_TMP/fail.err" || fail "error line: $(cat "$E2E_TMP/fail.err")"
+grep -q "2 stages failed: broken (run [0-9a-f]*), slow (run [0-9a-f]*)" "$E2E_TMP/fail.err" ||
+    fail "error line: $(cat "$E2E_TMP/fail.err"); slow's job said: $(cat .mlops/slurm/*/slow-*.out)"
+# The killed stage's own run record says failed, with Slurm's reason (stage-exec asked the
+# controller when SIGTERM came), not "interrupted".
+slow_run=$(json_get "[s['run_id'] for s in j['stages'] if s['stage'] == 'slow'][0]" <<<"$out")
+run mlops runs show "$slow_run" --json
+[ "$RC" = 0 ] || fail "runs show $slow_run: $ERR"
+[ "$(json_get 'j["status"]' <<<"$OUT")" = failed ] || fail "the timed-out run's record: $OUT"
+grep -q "^Slurm: TIMEOUT: the job ran past its time limit" <<<"$(json_get 'j["error"]' <<<"$OUT")" ||
+    fail "the timed-out run's error: $(json_get 'j["error"]' <<<"$OUT"); slow's job said: $(cat .mlops/slurm/*/slow-*.out)"
 # Collecting the batch again (runs wait on ended jobs) says the same for people.
 expect_code 7 "stage slow failed: Slurm: TIMEOUT: the job ran past its time limit" -- mlops runs wait "$(json_get 'j["batch"]' <<<"$out")"
 grep -q "stage after not run: an upstream stage failed" "$E2E_TMP/stderr" || fail "runs wait: $(cat "$E2E_TMP/stderr")"
@@ -167,6 +177,79 @@ grep -q '"fine"' mlops.lock && ! grep -q '"broken"\|"slow"\|"after"' mlops.lock 
 run mlops runs show "$(json_get "[s['run_id'] for s in j['stages'] if s['stage'] == 'broken'][0]" <<<"$out")" --log
 grep -q "about to fail" <<<"$OUT" || fail "the failed run's log is not recorded: $OUT"
 ok "failing stage: dependents cancelled by Slurm, independent stages run, time limit reported with Slurm's reason, only successes locked"
+
+# foreach/matrix stages go as a job array (one sbatch) when their items share resources and upstream
+# jobs; a stage downstream of one item waits for that task only; a failed task's dependents are
+# cancelled, its siblings' are not.
+new_repo arrays
+mlops remote add s3 s3://mlops-test/arrays
+mlops remote modify s3 endpoint "$S3_ENDPOINT"
+cat > mlops.yaml <<'YAML'
+stages:
+  prep:
+    cmd: echo prep > prep.txt && echo prep >> "$COUNT"
+    outs: [prep.txt]
+  train:
+    foreach: [a, b, bad]
+    do:
+      cmd: test ${item} != bad && cat prep.txt > model-${item}.txt && echo ${item} >> model-${item}.txt && echo train-${item} >> "$COUNT"
+      deps: [prep.txt]
+      outs: ["model-${item}.txt"]
+      resources: {time: 5m}
+  report:
+    cmd: cat model-b.txt > report.txt && echo report >> "$COUNT"
+    deps: [model-b.txt]
+    outs: [report.txt]
+  final:
+    cmd: cat model-bad.txt > final.txt && echo final >> "$COUNT"
+    deps: [model-bad.txt]
+    outs: [final.txt]
+YAML
+commit "arrays"
+: > "$COUNT"
+rc=0
+out=$(timeout 300 "$MLOPS" run --executor slurm --json 2>"$E2E_TMP/arrays.err") || rc=$?
+[ "$rc" = 7 ] || fail "array pipeline exited $rc: $(cat "$E2E_TMP/arrays.err") $out"
+job_of() { json_get "[s['job_id'] for s in j['stages'] if s['stage'] == '$1'][0]" <<<"$out"; }
+array_id=$(job_of train@a | cut -d_ -f1)
+[ "$(job_of train@a)" = "${array_id}_0" ] && [ "$(job_of train@b)" = "${array_id}_1" ] && [ "$(job_of train@bad)" = "${array_id}_2" ] ||
+    fail "the foreach items are not one array: $(job_of train@a) $(job_of train@b) $(job_of train@bad)"
+[ "$(scontrol -o show job "$array_id" | grep -c "ArrayJobId=$array_id ")" = 3 ] || fail "Slurm's array: $(scontrol -o show job "$array_id")"
+[ "$(action train@a)" = ran ] && [ "$(action train@b)" = ran ] && [ "$(action report)" = ran ] || fail "array actions: $out"
+[ "$(action train@bad)" = failed ] && [ "$(action final)" = skipped ] || fail "failed task's dependents: $out"
+[ "$(cat report.txt)" = "$(printf 'prep\nb')" ] || fail "report.txt: $(cat report.txt)"
+[ "$(sort "$COUNT" | tr '\n' ' ')" = "prep report train-a train-b " ] || fail "what ran: $(cat "$COUNT")"
+grep -q '"train@b"' mlops.lock && grep -q '"report"' mlops.lock && ! grep -q '"train@bad"' mlops.lock || fail "lock: $(cat mlops.lock)"
+ls .mlops/slurm/*/train-"${array_id}"_1.out >/dev/null || fail "no array task output file: $(ls -R .mlops/slurm)"
+ok "foreach items run as one job array; dependents wait for their own task; a failed task cancels only its dependents"
+
+# A stage Slurm kills because its node went away is recorded as failed with Slurm's reason.
+cat > mlops.yaml <<'YAML'
+stages:
+  doomed:
+    cmd: sleep 120 && echo never > doomed.txt
+    outs: [doomed.txt]
+    resources: {sbatch_args: [--no-requeue]}
+YAML
+"$MLOPS" run --executor slurm --json >"$E2E_TMP/node.out" 2>"$E2E_TMP/node.err" &
+pid=$!
+doomed_running() { [ -n "$(squeue -h -t RUNNING -n mlops:doomed -o %i)" ]; }
+for _ in $(seq 1 300); do doomed_running && break; sleep 0.2; done
+doomed_running || { kill $pid; fail "doomed did not start: $(cat "$E2E_TMP/node.err")"; }
+scontrol update NodeName="$SLURM_NODE" State=DOWN Reason=mlops-test
+rc=0
+wait $pid || rc=$?
+# (ReturnToService=2 brings the node back once its slurmd registers again; RESUME when it has not.)
+scontrol update NodeName="$SLURM_NODE" State=RESUME >/dev/null 2>&1 || true
+slurm_wait 60 "node $SLURM_NODE to be idle again" sh -c "sinfo -h -n '$SLURM_NODE' -o %t | grep -qx idle"
+out=$(cat "$E2E_TMP/node.out")
+[ "$rc" = 7 ] || fail "node failure: exit $rc: $(cat "$E2E_TMP/node.err") $out"
+[ "$(action doomed)" = failed ] || fail "doomed: $out"
+grep -q "Slurm: NODE_FAIL: node $SLURM_NODE failed" <<<"$(reasons doomed)" || fail "doomed's reason: $(reasons doomed)"
+run mlops runs show "$(json_get "[s['run_id'] for s in j['stages'] if s['stage'] == 'doomed'][0]" <<<"$out")" --json
+[ "$(json_get 'j["status"]' <<<"$OUT")" = failed ] && grep -q "^Slurm: NODE_FAIL" <<<"$(json_get 'j["error"]' <<<"$OUT")" ||
+    fail "the killed run's record: $OUT $ERR"
+ok "a node taken down under a running stage: failed with Slurm's reason, in the report and the run record"
 
 # Bad resources: named before submitting; a request Slurm rejects shows Slurm's words.
 cat > mlops.yaml <<'YAML'
@@ -216,6 +299,25 @@ wait $pid || rc=$?
 grep -q "cancelled 1 Slurm job" "$E2E_TMP/int.err" || fail "Ctrl-C did not say it cancelled: $(cat "$E2E_TMP/int.err")"
 slurm_wait 30 "job $job to be cancelled" sh -c "scontrol show job $job | grep -q JobState=CANCELLED"
 ok "executor: slurm in the pipeline file; Ctrl-C while waiting cancels the jobs"
+
+# On a terminal, Ctrl-C asks first: "n" leaves the job running (and says how to come back to
+# it), "y" cancels it.
+slurm_pty() { /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/slurm_pty.py" "$@"; }
+rc=0
+slurm_pty "wait: running" n "$MLOPS" run >"$E2E_TMP/pty.out" 2>&1 || rc=$?
+[ "$rc" = 130 ] || fail "Ctrl-C on a terminal, answered n: exit $rc: $(cat "$E2E_TMP/pty.out")"
+grep -q "cancel the 1 unfinished Slurm job of batch [0-9a-f]*? \[y/N\]" "$E2E_TMP/pty.out" || fail "no question: $(cat "$E2E_TMP/pty.out")"
+grep -q "the jobs of batch [0-9a-f]* go on (wait for them with .mlops runs wait" "$E2E_TMP/pty.out" || fail "no way back: $(cat "$E2E_TMP/pty.out")"
+job=$(sed -n 's/.*wait: submitted as Slurm job \([0-9]*\).*/\1/p' "$E2E_TMP/pty.out")
+[ "$(slurm_job_field "$job" JobState)" = RUNNING ] || fail "answered n, yet job $job is $(slurm_job_field "$job" JobState)"
+expect_code 0 "Cancelled the 1 Slurm job" -- mlops runs cancel
+slurm_wait 30 "job $job to be cancelled" sh -c "scontrol show job $job | grep -q JobState=CANCELLED"
+rc=0
+slurm_pty "wait: running" y "$MLOPS" run >"$E2E_TMP/pty.out" 2>&1 || rc=$?
+[ "$rc" = 130 ] && grep -q "cancelled 1 Slurm job" "$E2E_TMP/pty.out" || fail "answered y: exit $rc: $(cat "$E2E_TMP/pty.out")"
+job=$(sed -n 's/.*wait: submitted as Slurm job \([0-9]*\).*/\1/p' "$E2E_TMP/pty.out")
+slurm_wait 30 "job $job to be cancelled" sh -c "scontrol show job $job | grep -q JobState=CANCELLED"
+ok "Ctrl-C on a terminal asks: n leaves the jobs running, y cancels them"
 
 sed -i '/^executor: slurm$/d' mlops.yaml
 mlops config run.executor slurm

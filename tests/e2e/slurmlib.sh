@@ -4,7 +4,8 @@
 # Source it after lib.sh, then call slurm_start; everything stops when the test exits. Every wait has
 # a timeout: a cluster that does not come up fails the test with its logs, it never hangs. Without
 # the binaries the test is skipped (failed in CI, which must install them: scripts/install-deps.sh);
-# the daemons must run as root.
+# the daemons must run as root. KillWait (SIGTERM to SIGKILL) is 10 s, not Slurm's 30: long enough for
+# a killed stage's step to record and push its run on a loaded machine, short enough for the tests.
 
 SLURM_BINARIES="munged mungekey slurmctld slurmd sbatch scontrol squeue scancel sinfo"
 
@@ -104,7 +105,7 @@ MpiDefault=none
 SlurmctldTimeout=10
 SlurmdTimeout=10
 MessageTimeout=5
-KillWait=2
+KillWait=10
 OverTimeLimit=0
 InactiveLimit=0
 MinJobAge=600

@@ -114,6 +114,52 @@ TEST_CASE("slurm: scontrol -o show job is parsed into job states", "[slurm]") {
     CHECK(pipeline::parse_scontrol_jobs("No jobs in the system\n").empty());
 }
 
+TEST_CASE("slurm: a job array's tasks are jobs named <array>_<task>", "[slurm]") {
+    // Slurm 22.05: a started task has a line of its own; the pending rest shares the array's line.
+    std::string text =
+        "JobId=21 ArrayJobId=20 ArrayTaskId=0 ArrayTaskThrottle=0 JobName=mlops:train JobState=RUNNING Reason=None ExitCode=0:0 NodeList=vm\n"
+        "JobId=20 ArrayJobId=20 ArrayTaskId=1-2,5 ArrayTaskThrottle=0 JobName=mlops:train JobState=PENDING Reason=Resources ExitCode=0:0 "
+        "NodeList=\n"
+        "JobId=22 ArrayJobId=22 ArrayTaskId=3 JobName=mlops:other JobState=FAILED Reason=NonZeroExitCode ExitCode=1:0 NodeList=vm\n";
+    auto jobs = pipeline::parse_scontrol_jobs(text);
+    REQUIRE(jobs.size() == 5);
+    CHECK(jobs[0].id == "20_0");
+    CHECK(jobs[0].state == "RUNNING");
+    CHECK(jobs[1].id == "20_1");
+    CHECK(jobs[2].id == "20_2");
+    CHECK(jobs[3].id == "20_5");
+    CHECK(jobs[3].state == "PENDING");
+    CHECK(jobs[3].reason == "Resources");
+    CHECK(jobs[4].id == "22_3");
+    CHECK(jobs[4].exit_code == 1);
+
+    CHECK(pipeline::array_task_indices("7") == std::vector<long>{7});
+    CHECK(pipeline::array_task_indices("0-3") == std::vector<long>{0, 1, 2, 3});
+    CHECK(pipeline::array_task_indices("1,4,7-9") == std::vector<long>{1, 4, 7, 8, 9});
+    CHECK(pipeline::array_task_indices("0-9:4") == std::vector<long>{0, 4, 8});
+    CHECK(pipeline::array_task_indices("2-4%2") == std::vector<long>{2, 3, 4});
+    CHECK(pipeline::array_task_indices("").empty());
+    CHECK(pipeline::array_task_indices("x-3").empty());
+    CHECK(pipeline::array_task_indices("0-3:0").empty());
+    CHECK(pipeline::slurm_state_killed("TIMEOUT"));
+    CHECK(pipeline::slurm_state_killed("NODE_FAIL"));
+    CHECK(pipeline::slurm_state_killed("OUT_OF_MEMORY"));
+    CHECK(!pipeline::slurm_state_killed("CANCELLED"));
+    CHECK(!pipeline::slurm_state_killed("FAILED"));
+}
+
+TEST_CASE("slurm: why Slurm is killing a job, as its own step sees it at SIGTERM", "[slurm]") {
+    // What `scontrol -o show job $SLURM_JOB_ID` said inside jobs of the test cluster when SIGTERM came.
+    auto job = [](const std::string& line) { return pipeline::parse_scontrol_jobs(line).at(0); };
+    CHECK(pipeline::slurm_kill_cause(job("JobId=1 JobState=COMPLETING Reason=TimeLimit ExitCode=0:0 NodeList=vm")) ==
+          "Slurm: TIMEOUT: the job ran past its time limit (Slurm reason: TimeLimit)");
+    CHECK(pipeline::slurm_kill_cause(job("JobId=2 JobState=NODE_FAIL Reason=NodeDown ExitCode=0:0 NodeList=vm")) ==
+          "Slurm: NODE_FAIL: node vm failed (Slurm reason: NodeDown)");
+    CHECK(pipeline::slurm_kill_cause(job("JobId=3 JobState=CANCELLED Reason=None ExitCode=0:15 NodeList=vm")).empty());
+    CHECK(pipeline::slurm_kill_cause(job("JobId=4 JobState=COMPLETING Reason=None ExitCode=0:0 NodeList=vm")).empty());
+    CHECK(pipeline::slurm_kill_cause(job("JobId=5 JobState=RUNNING Reason=None ExitCode=0:0 NodeList=vm")).empty());
+}
+
 TEST_CASE("slurm: commands run with their output captured and quoted for messages", "[slurm]") {
     auto r = pipeline::run_command({"sh", "-c", "echo out; echo err >&2; exit 3"}, std::chrono::seconds(10));
     CHECK(r.status == 3);
