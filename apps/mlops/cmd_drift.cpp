@@ -243,7 +243,9 @@ int run_drift(Context& ctx, const DriftOptions& opts) {
     auto ref = util::value_or_throw(drift::read_profile(ref_in.path, ref_in.label, plan.read, need_hook ? hook_for(0) : no_hook));
     auto cur = util::value_or_throw(drift::read_profile(cur_in.path, cur_in.label, plan.read, need_hook ? hook_for(1) : no_hook));
 
-    auto report = util::value_or_throw(drift::analyze(ref, cur, o));
+    // Read before analyze consumes the profiles' values.
+    bool target_classes = labelled && !model && !opts.prediction.empty() && ref.find(opts.target) && drift::looks_like_classes(*ref.find(opts.target));
+    auto report = util::value_or_throw(drift::analyze(std::move(ref), std::move(cur), o));
     report.warnings = plan.warnings;
     if (labelled && model) {
         auto task = model->model->task();
@@ -264,7 +266,7 @@ int run_drift(Context& ctx, const DriftOptions& opts) {
             report.performance = p;
         }
     } else if (labelled && !opts.prediction.empty()) {
-        bool classes = drift::looks_like_classes(*ref.find(opts.target));
+        bool classes = target_classes;
         report.performance = drift::compare_columns(trackers[0], trackers[1], classes, "column " + opts.prediction,
                                                     opts.performance_threshold);
     }

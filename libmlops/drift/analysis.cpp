@@ -63,12 +63,13 @@ void ensure_keys(Prepared& p) {
     });
 }
 
-Prepared prepare(const ColumnProfile& ref, const ColumnProfile& cur) {
+// With `own_ref`/`own_cur` (the same columns, owned by the caller), their values are consumed.
+Prepared prepare(const ColumnProfile& ref, const ColumnProfile& cur, ColumnProfile* own_ref = nullptr, ColumnProfile* own_cur = nullptr) {
     Prepared p;
     p.numeric = ref.type == ColumnType::numeric;
     if (p.numeric) {
-        p.ref_sorted = ref.sorted_values();
-        p.cur_sorted = cur.sorted_values();
+        p.ref_sorted = own_ref ? own_ref->take_sorted() : ref.sorted_values();
+        p.cur_sorted = own_cur ? own_cur->take_sorted() : cur.sorted_values();
         p.ref_unique = count_distinct(p.ref_sorted);
         p.cur_unique = count_distinct(p.cur_sorted);
         // Distinct over both: a merge walk without storing the values.
@@ -327,7 +328,19 @@ Binned binned_shares(const ColumnProfile& ref, const ColumnProfile& cur, bool fi
     return binned(p, fill);
 }
 
+namespace {
+util::Result<ColumnResult> compare_column_impl(const ColumnProfile& ref, const ColumnProfile& cur, const Options& o, ColumnProfile* own_ref,
+                                               ColumnProfile* own_cur);
+} // namespace
+
 util::Result<ColumnResult> compare_column(const ColumnProfile& ref, const ColumnProfile& cur, const Options& o) {
+    return compare_column_impl(ref, cur, o, nullptr, nullptr);
+}
+
+namespace {
+// With `own_ref`/`own_cur` (the same columns, owned by the caller), their values are consumed.
+util::Result<ColumnResult> compare_column_impl(const ColumnProfile& ref, const ColumnProfile& cur, const Options& o, ColumnProfile* own_ref,
+                                               ColumnProfile* own_cur) {
     ColumnResult r;
     r.name = ref.name;
     r.role = ref.name == o.target ? Role::target : ref.name == o.prediction ? Role::prediction : Role::feature;
@@ -338,7 +351,7 @@ util::Result<ColumnResult> compare_column(const ColumnProfile& ref, const Column
     r.score = k_nan;
     r.statistic = k_nan;
     r.method = "none";
-    auto p = prepare(ref, cur);
+    auto p = prepare(ref, cur, own_ref, own_cur);
     r.type = p.ref_n + p.cur_n == 0 ? "empty" : p.numeric ? "numeric" : "categorical";
     r.reference_unique = p.ref_unique;
     r.current_unique = p.cur_unique;
@@ -396,7 +409,9 @@ util::Result<ColumnResult> compare_column(const ColumnProfile& ref, const Column
     return r;
 }
 
-util::Result<Report> analyze(const DatasetProfile& ref, const DatasetProfile& cur, const Options& o) {
+// `own_ref`/`own_cur`: the same profiles, owned by the caller, whose values may be consumed.
+util::Result<Report> analyze_profiles(const DatasetProfile& ref, const DatasetProfile& cur, const Options& o, DatasetProfile* own_ref,
+                                      DatasetProfile* own_cur) {
     Report rep;
     rep.reference = ref.label;
     rep.current = cur.label;
@@ -408,19 +423,31 @@ util::Result<Report> analyze(const DatasetProfile& ref, const DatasetProfile& cu
         if (cur.find(c.name)) names.push_back(c.name);
     MLOPS_TRYV(check_column_options(o, names));
     rep.columns.resize(names.size());
-    MLOPS_TRYV(util::parallel_for(names.size(), o.threads, [&](std::size_t i) -> util::Status {
-        rep.columns[i] = MLOPS_TRY(compare_column(*ref.find(names[i]), *cur.find(names[i]), o));
-        return {};
-    }));
-    if (!o.prediction.empty()) rep.prediction_column = o.prediction;
+    // The multivariate check reads the values in row order: before the columns are sorted.
     if (o.multivariate) {
         std::vector<std::string> numeric;
         for (const auto& n : names)
             if (n != o.target && n != o.prediction && ref.find(n)->type == ColumnType::numeric) numeric.push_back(n);
         rep.multivariate = reconstruction_drift(ref, cur, numeric, o.multivariate_chunks, o.threads);
     }
+    MLOPS_TRYV(util::parallel_for(names.size(), o.threads, [&](std::size_t i) -> util::Status {
+        rep.columns[i] = MLOPS_TRY(compare_column_impl(*ref.find(names[i]), *cur.find(names[i]), o,
+                                                       own_ref ? own_ref->find(names[i]) : nullptr, own_cur ? own_cur->find(names[i]) : nullptr));
+        return {};
+    }));
+    if (!o.prediction.empty()) rep.prediction_column = o.prediction;
     finish(rep);
     return rep;
+}
+
+} // namespace
+
+util::Result<Report> analyze(const DatasetProfile& ref, const DatasetProfile& cur, const Options& o) {
+    return analyze_profiles(ref, cur, o, nullptr, nullptr);
+}
+
+util::Result<Report> analyze(DatasetProfile&& ref, DatasetProfile&& cur, const Options& o) {
+    return analyze_profiles(ref, cur, o, &ref, &cur);
 }
 
 } // namespace mlops::drift

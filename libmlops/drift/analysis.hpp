@@ -67,5 +67,9 @@ Binned binned_shares(const ColumnProfile& ref, const ColumnProfile& cur, bool fi
 
 // Every common column compared in parallel, the multivariate check, the summary.
 util::Result<Report> analyze(const DatasetProfile& ref, const DatasetProfile& cur, const Options& o);
+// The same, consuming the profiles: each numeric column's row-order values are freed as the column
+// is sorted (the multivariate check, which needs them, runs first), so the peak holds one sorted
+// copy per running thread instead of one per column. `ref` and `cur` are left without values.
+util::Result<Report> analyze(DatasetProfile&& ref, DatasetProfile&& cur, const Options& o);
 
 } // namespace mlops::drift

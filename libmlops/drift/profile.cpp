@@ -87,24 +87,35 @@ void radix_sort(std::vector<std::uint64_t>& keys) {
 
 } // namespace
 
-std::vector<double> ColumnProfile::sorted_values() const {
+namespace {
+
+// The non-missing values of `values`, sorted; with `consume` (= &values), they are freed once read.
+std::vector<double> sorted_copy(const std::vector<double>& values, std::size_t present, std::vector<double>* consume) {
     std::vector<double> out;
-    out.reserve(present());
-    if (present() < 4096) {
+    if (present < 4096) {
+        out.reserve(present);
         for (double v : values)
             if (!std::isnan(v)) out.push_back(v);
+        if (consume) std::vector<double>().swap(*consume);
         std::sort(out.begin(), out.end());
         return out;
     }
     std::vector<std::uint64_t> keys;
-    keys.reserve(present());
+    keys.reserve(present);
     for (double v : values)
         if (!std::isnan(v)) keys.push_back(key_of(v));
+    if (consume) std::vector<double>().swap(*consume);
     radix_sort(keys);
     out.resize(keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i) out[i] = value_of(keys[i]);
     return out;
 }
+
+} // namespace
+
+std::vector<double> ColumnProfile::sorted_values() const { return sorted_copy(values, present(), nullptr); }
+
+std::vector<double> ColumnProfile::take_sorted() { return sorted_copy(values, present(), &values); }
 
 const ColumnProfile* DatasetProfile::find(std::string_view name) const {
     for (const auto& c : columns)

@@ -38,6 +38,8 @@ struct ColumnProfile {
     std::size_t present() const { return rows - missing; }
     // Numeric: the non-missing values, sorted.
     std::vector<double> sorted_values() const;
+    // The same, consuming `values` (freed before the sort's scratch is taken).
+    std::vector<double> take_sorted();
 };
 
 struct DatasetProfile {

@@ -87,3 +87,32 @@ TEST_CASE("drift.analysis: binned shares fill empty bins like Evidently", "[drif
     auto raw = drift::binned_shares(text("t", {"a", "a", "b"}), text("t", {"a", "c"}), false);
     CHECK(raw.reference[2] == 0.0);
 }
+
+TEST_CASE("drift.analysis: consuming the profiles gives the same report, values freed", "[drift]") {
+    // Large enough for the radix sort and the multivariate check; a column with missing values.
+    auto profile = [](double shift, unsigned seed) {
+        std::vector<double> a, b, c;
+        std::uint64_t x = seed;
+        for (int i = 0; i < 6000; ++i) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            double u = double(x >> 11) / double(1ull << 53);
+            a.push_back(u + shift);
+            b.push_back(i % 7 == 0 ? std::nan("") : 2 * u - shift);
+            c.push_back(double(i % 11));
+        }
+        drift::DatasetProfile p;
+        p.rows = a.size();
+        p.columns = {numeric("a", a), numeric("b", b), numeric("c", c), text("t", std::vector<std::string>(6000, "x"))};
+        return p;
+    };
+    auto ref = profile(0, 1), cur = profile(0.3, 2);
+    drift::Options o;
+    o.multivariate = true;
+    auto kept = drift::analyze(ref, cur, o);
+    REQUIRE(kept);
+    auto consumed = drift::analyze(std::move(ref), std::move(cur), o);
+    REQUIRE(consumed);
+    CHECK(drift::to_json(*consumed).dump() == drift::to_json(*kept).dump());
+    CHECK(ref.find("a")->values.empty());
+    CHECK(cur.find("b")->values.empty());
+}
