@@ -360,17 +360,26 @@ Result<std::vector<std::string>> GitRepo::ref_tips() const {
     return out;
 }
 
-Status GitRepo::walk(const std::vector<std::string>& tips,
-                     const std::function<Result<bool>(const std::string&, const std::vector<std::string>&)>& fn) const {
-    if (tips.empty()) return {};
+namespace {
+// A walk over the history of `tips` (commit ids), newest first in topological order.
+Result<Revwalk> walk_from(git_repository* repo, const std::vector<std::string>& tips) {
     git_revwalk* w = nullptr;
-    if (git_revwalk_new(&w, m_repo) != 0) return fail(last_git_error("cannot walk history"));
+    if (git_revwalk_new(&w, repo) != 0) return fail(last_git_error("cannot walk history"));
     Revwalk owned(w);
     git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
     for (const auto& t : tips) {
         auto oid = MLOPS_TRY(parse_oid(t));
         if (git_revwalk_push(w, &oid) != 0) return fail(last_git_error(fmt::format("commit {}", t)));
     }
+    return owned;
+}
+} // namespace
+
+Status GitRepo::walk(const std::vector<std::string>& tips,
+                     const std::function<Result<bool>(const std::string&, const std::vector<std::string>&)>& fn) const {
+    if (tips.empty()) return {};
+    auto owned = MLOPS_TRY(walk_from(m_repo, tips));
+    git_revwalk* w = owned.get();
     git_oid oid;
     while (git_revwalk_next(&oid, w) == 0) {
         git_commit* c = nullptr;
@@ -412,14 +421,8 @@ Result<std::vector<std::string>> GitRepo::commits_between(const std::vector<std:
                                                           const std::vector<std::string>& hide) const {
     std::vector<std::string> out;
     if (tips.empty()) return out;
-    git_revwalk* w = nullptr;
-    if (git_revwalk_new(&w, m_repo) != 0) return fail(last_git_error("cannot walk history"));
-    Revwalk owned(w);
-    git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
-    for (const auto& t : tips) {
-        auto oid = MLOPS_TRY(parse_oid(t));
-        if (git_revwalk_push(w, &oid) != 0) return fail(last_git_error(fmt::format("commit {}", t)));
-    }
+    auto owned = MLOPS_TRY(walk_from(m_repo, tips));
+    git_revwalk* w = owned.get();
     for (const auto& h : hide) {
         auto oid = parse_oid(h);
         if (!oid) continue;
