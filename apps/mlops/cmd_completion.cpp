@@ -190,7 +190,12 @@ Runner register_completion(CLI::App& app) {
     CLI::App* root = &app;
     return [opts, root, vals](Context& ctx) {
         if (vals->parsed()) {
-            for (const auto& v : values(ctx, *opts)) ctx.out() << v << "\n";
+            auto names = values(ctx, *opts);
+            if (ctx.global.json) {
+                ctx.print_json({{"kind", opts->kind}, {"values", names}});
+                return 0;
+            }
+            for (const auto& v : names) ctx.out() << v << "\n";
             return 0;
         }
         if (opts->shell.empty())

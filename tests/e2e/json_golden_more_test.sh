@@ -97,6 +97,8 @@ check_golden remote_modify mlops --json remote modify backup region eu-west-1
 check_golden remote_default mlops --json remote default origin
 check_golden remote_default_get mlops --json remote default
 check_golden remote_remove mlops --json remote remove old
+check_golden completion_values_remotes mlops --json completion values remotes
+check_golden completion_values_stages mlops --json completion values stages
 check_golden remote_list in_tmp mlops --json remote list
 
 out=$(mlops --json run)
@@ -184,6 +186,7 @@ GOLDEN_FILTER='normalize floats' check_golden model_promote_refused exits_1 mlop
 GOLDEN_FILTER='normalize floats' check_golden model_rollback mlops --json model rollback iris production
 GOLDEN_FILTER='normalize floats' check_golden model_list mlops --json model list
 GOLDEN_FILTER='normalize floats' check_golden model_show mlops --json model show iris
+check_golden completion_values_models mlops --json completion values models
 GOLDEN_FILTER='normalize floats' check_golden model_show_version mlops --json model show iris@production
 GOLDEN_FILTER='normalize floats' check_golden keygen mlops --json keygen -o release
 GOLDEN_FILTER='normalize floats' check_golden model_sign mlops --json model sign iris:1 --key release.pem
