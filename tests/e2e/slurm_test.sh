@@ -124,9 +124,21 @@ ok "-j 1 runs the batch's jobs one at a time"
 
 # Failures: a failing stage's dependents are cancelled by Slurm (not left pending), an independent
 # stage still runs, a stage over its time limit is reported with Slurm's reason.
-new_repo failing
-mlops remote add s3 s3://mlops-test/failing
-mlops remote modify s3 endpoint "$S3_ENDPOINT"
+# slurm_repo NAME: a new repository whose remote is s3://mlops-test/NAME on s3rver.
+slurm_repo() {
+    new_repo "$1"
+    mlops remote add s3 "s3://mlops-test/$1"
+    mlops remote modify s3 endpoint "$S3_ENDPOINT"
+}
+# run_batch NAME: commits, runs the pipeline on Slurm with --json: its document in $out, its exit
+# status in $rc, its stderr in $E2E_TMP/NAME.err, what the stages executed in $COUNT.
+run_batch() {
+    commit "$1"
+    : > "$COUNT"
+    rc=0
+    out=$(timeout 300 "$MLOPS" run --executor slurm --json 2>"$E2E_TMP/$1.err") || rc=$?
+}
+slurm_repo failing
 cat > mlops.yaml <<'YAML'
 stages:
   broken:
@@ -144,11 +156,8 @@ stages:
     cmd: echo fine > fine.txt
     outs: [fine.txt]
 YAML
-commit "failing"
-: > "$COUNT"
-rc=0
-out=$(timeout 300 "$MLOPS" run --executor slurm --json 2>"$E2E_TMP/fail.err") || rc=$?
-[ "$rc" = 7 ] || fail "failing pipeline exited $rc: $(cat "$E2E_TMP/fail.err") $out"
+run_batch failing
+[ "$rc" = 7 ] || fail "failing pipeline exited $rc: $(cat "$E2E_TMP/failing.err") $out"
 action() { json_get "[s['action'] for s in j['stages'] if s['stage'] == '$1'][0]" <<<"$out"; }
 reasons() { json_get "'; '.join([s['reasons'] for s in j['stages'] if s['stage'] == '$1'][0])" <<<"$out"; }
 [ "$(action broken)" = failed ] || fail "broken: $out"
@@ -158,8 +167,8 @@ grep -q "DependencyNeverSatisfied" <<<"$(reasons after)" || fail "after's reason
 [ "$(action fine)" = ran ] || fail "fine: $out"
 [ "$(action slow)" = failed ] || fail "slow: $out"
 grep -q "TIMEOUT: the job ran past its time limit" <<<"$(reasons slow)" || fail "slow's reason: $(reasons slow)"
-grep -q "2 stages failed: broken (run [0-9a-f]*), slow (run [0-9a-f]*)" "$E2E_TMP/fail.err" ||
-    fail "error line: $(cat "$E2E_TMP/fail.err"); slow's job said: $(cat .mlops/slurm/*/slow-*.out)"
+grep -q "2 stages failed: broken (run [0-9a-f]*), slow (run [0-9a-f]*)" "$E2E_TMP/failing.err" ||
+    fail "error line: $(cat "$E2E_TMP/failing.err"); slow's job said: $(cat .mlops/slurm/*/slow-*.out)"
 # The killed stage's own run record says failed, with Slurm's reason (stage-exec asked the
 # controller when SIGTERM came), not "interrupted".
 slow_run=$(json_get "[s['run_id'] for s in j['stages'] if s['stage'] == 'slow'][0]" <<<"$out")
@@ -181,9 +190,7 @@ ok "failing stage: dependents cancelled by Slurm, independent stages run, time l
 # foreach/matrix stages go as a job array (one sbatch) when their items share resources and upstream
 # jobs; a stage downstream of one item waits for that task only; a failed task's dependents are
 # cancelled, its siblings' are not.
-new_repo arrays
-mlops remote add s3 s3://mlops-test/arrays
-mlops remote modify s3 endpoint "$S3_ENDPOINT"
+slurm_repo arrays
 cat > mlops.yaml <<'YAML'
 stages:
   prep:
@@ -205,10 +212,7 @@ stages:
     deps: [model-bad.txt]
     outs: [final.txt]
 YAML
-commit "arrays"
-: > "$COUNT"
-rc=0
-out=$(timeout 300 "$MLOPS" run --executor slurm --json 2>"$E2E_TMP/arrays.err") || rc=$?
+run_batch arrays
 [ "$rc" = 7 ] || fail "array pipeline exited $rc: $(cat "$E2E_TMP/arrays.err") $out"
 job_of() { json_get "[s['job_id'] for s in j['stages'] if s['stage'] == '$1'][0]" <<<"$out"; }
 array_id=$(job_of train@a | cut -d_ -f1)
