@@ -192,5 +192,8 @@ GOLDEN_FILTER='normalize floats' check_golden keygen mlops --json keygen -o rele
 GOLDEN_FILTER='normalize floats' check_golden model_sign mlops --json model sign iris:1 --key release.pem
 GOLDEN_FILTER='normalize floats' check_golden model_verify mlops --json model verify iris:1 --pubkey release.pub.pem
 GOLDEN_FILTER='normalize floats' check_golden export_k8s mlops --json export iris@production --format k8s -o deploy
+GOLDEN_FILTER='normalize floats' check_golden model_verify_unsigned exits_1 mlops --json model verify iris:2 --pubkey release.pub.pem
+mlops model alias iris 2 staging -q
+GOLDEN_FILTER='normalize floats' check_golden model_alias_delete mlops --json model alias --delete iris staging
 GOLDEN_FILTER='normalize shape' check_golden explain mlops --json explain models/iris data/test.csv --repeats 2 --rows 0 --target 0
 finish
