@@ -119,12 +119,19 @@ for r in $("$MLOPS" remote list --json | python3 -c 'import json,sys; print(" ".
 done
 
 # ---------------------------------------------------------------- local folder
-say "local folder: cp -r + sync"
-T_CP=$(elapsed sh -c "cp -r '$ORIGIN/data' '$RUN/cp-copy' && sync")
-discard "$RUN/cp-copy"
+# push and its peer (cp -r + sync of the data) in interleaved rounds too, each push into a fresh
+# folder (a folder remote keeps no record of what it holds: every round sends everything).
 "$MLOPS" remote add -q local "$RUN/local-remote"
-say "local folder: mlops push"
-T_LPUSH=$(elapsed "$MLOPS" push -r local -j "$JOBS")
+CPS=() LPUSHES=()
+for ((R = 1; R <= ROUNDS; R++)); do
+    say "local folder, round $R/$ROUNDS: cp -r + sync of the data, then mlops push into an empty folder"
+    CPS+=("$(elapsed sh -c "cp -r '$ORIGIN/data' '$RUN/cp-copy' && sync")")
+    discard "$RUN/cp-copy"
+    [ -d "$RUN/local-remote" ] && discard "$RUN/local-remote"
+    LPUSHES+=("$(elapsed "$MLOPS" push -r local -j "$JOBS")")
+done
+T_CP=$(median "${CPS[@]}")
+T_LPUSH=$(median "${LPUSHES[@]}")
 say "local folder: second mlops push"
 T_LPUSH2=$(elapsed "$MLOPS" push -r local -j "$JOBS")
 git add -A && { git commit -qm "local remote" || true; }
@@ -202,7 +209,7 @@ them again. The peers neither verify nor check out.
 
 | what | mlops | peer | peer time | mlops / peer throughput |
 |---|---|---|---|---|
-| push to a local folder | ${T_LPUSH} s ($(rate "$BYTES" "$T_LPUSH") MiB/s) | \`cp -r\` + \`sync\` | ${T_CP} s ($(rate "$BYTES" "$T_CP") MiB/s) | $(ratio "$T_CP" "$T_LPUSH")× |
+| push to a local folder, median of $ROUNDS rounds | ${T_LPUSH} s ($(rate "$BYTES" "$T_LPUSH") MiB/s) | \`cp -r\` + \`sync\`, median | ${T_CP} s ($(rate "$BYTES" "$T_CP") MiB/s) | $(ratio "$T_CP" "$T_LPUSH")× |
 | fetch from a local folder (fresh clone) | ${T_LFETCH} s ($(rate "$BYTES" "$T_LFETCH") MiB/s) | \`cp -r\` + \`sync\` of the remote | ${T_CP2} s ($(rate "$BYTES" "$T_CP2") MiB/s) | $(ratio "$T_CP2" "$T_LFETCH")× |
 | fetch, then checkout (${T_LCO} s): two commands, local folder | ${T_LFC} s ($(rate "$BYTES" "$T_LFC") MiB/s) | \`cp -r\` + \`sync\` of the remote | ${T_CP2} s | $(ratio "$T_CP2" "$T_LFC")× |
 | **pull**, local folder (fresh clone), median of $ROUNDS rounds | ${T_LPULL} s ($(rate "$BYTES" "$T_LPULL") MiB/s) | \`cp -r\` + \`sync\` of the remote, median | ${T_CP2} s | $(ratio "$T_CP2" "$T_LPULL")× |
@@ -214,6 +221,7 @@ them again. The peers neither verify nor check out.
 | second push, nothing new: S3 (record of what the remote has) | ${T_SPUSH2} s | target | < 1 s | |
 | second push, nothing new: S3, \`--recheck\` (lists the remote) | ${T_SPUSH3} s | target | < 1 s | |
 
+Local push rounds (push / \`cp -r\` + \`sync\`, seconds): $(for ((i = 0; i < ROUNDS; i++)); do printf '%s / %s; ' "${LPUSHES[$i]}" "${CPS[$i]}"; done)
 Local pull rounds (pull / \`cp -r\` + \`sync\`, seconds): $(for ((i = 0; i < ROUNDS; i++)); do printf '%s / %s; ' "${PULLS[$i]}" "${CP2S[$i]}"; done)
 the other rows are one run each, and the fetch row's peer is the same median.
 

@@ -317,7 +317,13 @@ Result<TransferStats> push(Repository& repo, OpenedRemote& remote, const std::ve
     };
     auto send_all = [&](std::vector<Item>& items) -> Status {
         std::vector<const Item*> small, big;
-        for (const auto& it : items) (it.size >= k_big_object ? big : small).push_back(&it);
+        // As fetch does: a folder remote takes an object on one thread, so a big one goes first,
+        // alongside the others (its hashing overlaps their I/O), not alone after them; S3 splits it
+        // into parts that use every job.
+        bool parts = !remote.backend->cheap_exists();
+        for (const auto& it : items) (parts && it.size >= k_big_object ? big : small).push_back(&it);
+        if (!parts)
+            std::stable_sort(small.begin(), small.end(), [](const Item* a, const Item* b) { return a->size > b->size; });
         MLOPS_TRYV(run_parallel(small.size(), remote.jobs, [&](std::size_t i) { return put_one(*small[i]); }));
         for (const auto* it : big) MLOPS_TRYV(put_one(*it));
         return {};
