@@ -341,23 +341,29 @@ Status GitRepo::find_index_blobs(std::string_view suffix, const std::function<vo
     return {};
 }
 
-Result<std::vector<std::string>> GitRepo::ref_tips() const {
+namespace {
+// The commits the references whose names pass `keep` point at (peeled through tags; references to
+// other objects are skipped).
+Result<std::vector<std::string>> commits_of_refs(git_repository* repo, const std::function<bool(std::string_view)>& keep) {
     git_reference_iterator* it = nullptr;
-    if (git_reference_iterator_new(&it, m_repo) != 0) return fail(last_git_error("cannot list references"));
+    if (git_reference_iterator_new(&it, repo) != 0) return fail(last_git_error("cannot list references"));
     RefIter owned(it);
     std::vector<std::string> out;
     git_reference* ref = nullptr;
     while (git_reference_next(&ref, it) == 0) {
         Reference r(ref);
-        const char* name = git_reference_name(ref);
-        std::string_view n = name;
-        if (!n.starts_with("refs/heads/") && !n.starts_with("refs/tags/")) continue;
+        if (!keep(git_reference_name(ref))) continue;
         git_object* obj = nullptr;
         if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) != 0) continue; // tag of a non-commit
         Object o(obj);
         out.push_back(hex(git_object_id(obj)));
     }
     return out;
+}
+} // namespace
+
+Result<std::vector<std::string>> GitRepo::ref_tips() const {
+    return commits_of_refs(m_repo, [](std::string_view n) { return n.starts_with("refs/heads/") || n.starts_with("refs/tags/"); });
 }
 
 namespace {
@@ -437,20 +443,7 @@ Result<std::vector<std::string>> GitRepo::commits_between(const std::vector<std:
 }
 
 Result<std::vector<std::string>> GitRepo::ref_tips_under(std::string_view prefix) const {
-    git_reference_iterator* it = nullptr;
-    if (git_reference_iterator_new(&it, m_repo) != 0) return fail(last_git_error("cannot list references"));
-    RefIter owned(it);
-    std::vector<std::string> out;
-    git_reference* ref = nullptr;
-    while (git_reference_next(&ref, it) == 0) {
-        Reference r(ref);
-        if (!std::string_view(git_reference_name(ref)).starts_with(prefix)) continue;
-        git_object* obj = nullptr;
-        if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) != 0) continue;
-        Object o(obj);
-        out.push_back(hex(git_object_id(obj)));
-    }
-    return out;
+    return commits_of_refs(m_repo, [prefix](std::string_view n) { return n.starts_with(prefix); });
 }
 
 Result<std::vector<std::string>> GitRepo::changed_files() const {
