@@ -27,6 +27,15 @@ util::Result<CsvStream> CsvStream::open(const std::string& path, const std::stri
     return s;
 }
 
+util::Status CsvStream::line_end(char c) {
+    if (c == '\r') {
+        if (m_pos == m_end) MLOPS_TRY(fill());
+        if (m_pos < m_end && m_chunk[m_pos] == '\n') ++m_pos;
+    }
+    ++m_line;
+    return {};
+}
+
 util::Result<bool> CsvStream::fill() {
     if (m_eof) return false;
     for (;;) {
@@ -100,12 +109,7 @@ util::Result<bool> CsvStream::next(Record& rec) {
                     end_field();
                     any = true;
                 } else if (c == '\n' || c == '\r') {
-                    if (c == '\r') {
-                        // CRLF or a lone CR: both end the record.
-                        if (m_pos == m_end) MLOPS_TRY(fill());
-                        if (m_pos < m_end && m_chunk[m_pos] == '\n') ++m_pos;
-                    }
-                    ++m_line;
+                    MLOPS_TRYV(line_end(c));
                     if (!any) { // a blank line
                         start_line = m_line;
                         continue;
@@ -123,11 +127,7 @@ util::Result<bool> CsvStream::next(Record& rec) {
                     end_field();
                     st = St::field_start;
                 } else if (c == '\n' || c == '\r') {
-                    if (c == '\r') {
-                        if (m_pos == m_end) MLOPS_TRY(fill());
-                        if (m_pos < m_end && m_chunk[m_pos] == '\n') ++m_pos;
-                    }
-                    ++m_line;
+                    MLOPS_TRYV(line_end(c));
                     end_field();
                     goto record_done;
                 }
@@ -147,11 +147,7 @@ util::Result<bool> CsvStream::next(Record& rec) {
                     end_field();
                     st = St::field_start;
                 } else if (c == '\n' || c == '\r') {
-                    if (c == '\r') {
-                        if (m_pos == m_end) MLOPS_TRY(fill());
-                        if (m_pos < m_end && m_chunk[m_pos] == '\n') ++m_pos;
-                    }
-                    ++m_line;
+                    MLOPS_TRYV(line_end(c));
                     end_field();
                     goto record_done;
                 } else {

@@ -36,6 +36,9 @@ class CsvStream {
   private:
     CsvStream() = default;
     util::Result<bool> fill(); // reads the next chunk; false at EOF
+    // A record ends at \n, \r\n or a lone \r (`c`): takes the \n of a CRLF, reading the next chunk
+    // when the \r was the last byte, and counts the line.
+    util::Status line_end(char c);
     util::UniqueFd m_fd;
     std::string m_label;
     std::size_t m_size = 0;
