@@ -81,8 +81,8 @@ std::string more_line(std::uint64_t total, std::size_t shown_count, const std::s
 nlohmann::json to_json(const TableDiff& d, const RenderOptions& o) {
     nlohmann::json j;
     j["path"] = o.path;
-    j["old"] = {{"version", o.old_name}, {"rows", d.old_rows}, {"columns", d.old_columns}};
-    j["new"] = {{"version", o.new_name}, {"rows", d.new_rows}, {"columns", d.new_columns}};
+    j["old"] = {{"version", o.old_name}, {"exists", !d.old_absent}, {"rows", d.old_rows}, {"columns", d.old_columns}};
+    j["new"] = {{"version", o.new_name}, {"exists", !d.new_absent}, {"rows", d.new_rows}, {"columns", d.new_columns}};
     j["key"] = d.keys;
     j["columns"] = {{"added", d.added_columns}, {"removed", d.removed_columns}, {"reordered", d.columns_reordered}};
     j["summary"] = {{"added", d.added}, {"removed", d.removed}, {"changed", d.changed}, {"unchanged", d.unchanged}};
@@ -106,6 +106,8 @@ nlohmann::json to_json(const TableDiff& d, const RenderOptions& o) {
 
 std::string to_markdown(const TableDiff& d, const RenderOptions& o) {
     std::string out = fmt::format("### Row diff: `{}` ({} → {})\n\n", o.path, o.old_name, o.new_name);
+    if (d.old_absent) out += fmt::format("New file in {}: every row is added.\n\n", o.new_name);
+    if (d.new_absent) out += fmt::format("Deleted in {}: every row is removed.\n\n", o.new_name);
     out += d.keys.empty() ? "Rows matched by their whole content.\n\n"
                           : fmt::format("Rows matched by key `{}`.\n\n", fmt::join(d.keys, "`, `"));
     out += "| rows | added | removed | changed | unchanged |\n|---|---:|---:|---:|---:|\n";
@@ -155,6 +157,8 @@ std::string to_markdown(const TableDiff& d, const RenderOptions& o) {
 std::string to_text(const TableDiff& d, const RenderOptions& o) {
     std::string out = fmt::format("{}: {} -> {}, {}\n", o.path, o.old_name, o.new_name,
                                   d.keys.empty() ? std::string("rows matched by content") : fmt::format("key {}", fmt::join(d.keys, ",")));
+    if (d.old_absent) out += fmt::format("new file in {}\n", o.new_name);
+    if (d.new_absent) out += fmt::format("deleted in {}\n", o.new_name);
     if (!d.added_columns.empty()) out += fmt::format("columns added:   {}\n", fmt::join(d.added_columns, ", "));
     if (!d.removed_columns.empty()) out += fmt::format("columns removed: {}\n", fmt::join(d.removed_columns, ", "));
     out += fmt::format("rows: {} -> {}: {} added, {} removed, {} changed, {} unchanged\n", d.old_rows, d.new_rows, d.added, d.removed,

@@ -28,7 +28,7 @@ util::Result<Version> version_at(workspace::Repository& repo, const std::string&
     if (!rev) {
         v.side = Side{repo.abs(rel), rel};
         auto st = MLOPS_TRY(util::stat_path(v.side.file));
-        if (!st) return util::fail(util::Error::usage(fmt::format("{}: no such file in the work tree", rel)));
+        v.side.absent = !st; // deleted in the work tree (diff() refuses when both sides are absent)
         return v;
     }
     std::string label = fmt::format("{}@{}", rel, *rev);
@@ -52,7 +52,11 @@ util::Result<Version> version_at(workspace::Repository& repo, const std::string&
         return v;
     }
     auto blob = MLOPS_TRY(git->blob_id_at(*commit, rel));
-    if (!blob) return util::fail(util::Error::usage(fmt::format("{}: no such file at {} (neither {} nor {} is in that commit)", label, *rev, rel, pointer_rel)));
+    if (!blob) {
+        // Neither the file nor its pointer file is in that commit: created (or deleted) since.
+        v.side = Side{"", label, true};
+        return v;
+    }
     auto content = MLOPS_TRY(git->read_blob(*blob));
     MLOPS_TRYV(util::make_dirs(tmp_dir));
     v.temporary = util::temp_name_in(tmp_dir);

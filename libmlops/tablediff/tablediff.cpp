@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <unistd.h>
@@ -420,10 +421,22 @@ util::Result<TableDiff> diff(const Side& old_side, const Side& new_side, const O
     d.old_label = old_side.label;
     d.new_label = new_side.label;
     d.keys = opts.keys;
-    auto old_in = MLOPS_TRY(CsvStream::open(old_side.file, old_side.label));
-    auto new_in = MLOPS_TRY(CsvStream::open(new_side.file, new_side.label));
-    d.old_columns = MLOPS_TRY(read_header(old_in));
-    d.new_columns = MLOPS_TRY(read_header(new_in));
+    d.old_absent = old_side.absent;
+    d.new_absent = new_side.absent;
+    if (old_side.absent && new_side.absent)
+        return util::fail(util::Error::usage(fmt::format("{} and {}: the file is in neither version", old_side.label, new_side.label)));
+    // An absent side reads as no rows under the other side's header.
+    std::optional<CsvStream> old_in, new_in;
+    if (!old_side.absent) {
+        old_in.emplace(MLOPS_TRY(CsvStream::open(old_side.file, old_side.label)));
+        d.old_columns = MLOPS_TRY(read_header(*old_in));
+    }
+    if (!new_side.absent) {
+        new_in.emplace(MLOPS_TRY(CsvStream::open(new_side.file, new_side.label)));
+        d.new_columns = MLOPS_TRY(read_header(*new_in));
+    }
+    if (old_side.absent) d.old_columns = d.new_columns;
+    if (new_side.absent) d.new_columns = d.old_columns;
     for (const auto& c : d.new_columns)
         if (std::find(d.old_columns.begin(), d.old_columns.end(), c) == d.old_columns.end()) d.added_columns.push_back(c);
     for (const auto& c : d.old_columns)
@@ -440,9 +453,10 @@ util::Result<TableDiff> diff(const Side& old_side, const Side& new_side, const O
 
     // Held in memory, a row costs its bytes, the encoding's lengths, its key and a hash table entry:
     // about three times its size in the file, four with the new bucket beside it.
-    std::uint64_t biggest = std::max(old_in.size(), new_in.size());
+    std::uint64_t old_size = old_in ? old_in->size() : 0, new_size = new_in ? new_in->size() : 0;
+    std::uint64_t biggest = std::max(old_size, new_size);
     std::size_t k = opts.force_buckets;
-    if (k == 0 && std::uint64_t(old_in.size()) * 3 > opts.memory) {
+    if (k == 0 && old_size * 3 > opts.memory) {
         k = std::size_t(std::min<std::uint64_t>(1000, (biggest * 4 + opts.memory - 1) / std::max<std::uint64_t>(opts.memory, 1)));
         k = std::max<std::size_t>(k, 2); // spilling at all means at least two buckets
     }
@@ -454,14 +468,14 @@ util::Result<TableDiff> diff(const Side& old_side, const Side& new_side, const O
     if (k == 0) {
         // In memory: the old rows in one arena, the new ones streamed past them.
         std::string arena;
-        while (MLOPS_TRY(old_in.next(rec))) {
-            MLOPS_TRYV(check_width(old_in, rec, d.old_columns.size()));
+        while (old_in && MLOPS_TRY(old_in->next(rec))) {
+            MLOPS_TRYV(check_width(*old_in, rec, d.old_columns.size()));
             encode_row(arena, rec.line, rec.fields);
             ++d.old_rows;
         }
         MLOPS_TRYV(diff_bucket(lay, std::move(arena), [&](const std::function<void(std::size_t, const Fields&)>& fn) -> util::Status {
-            while (MLOPS_TRY(new_in.next(rec))) {
-                MLOPS_TRYV(check_width(new_in, rec, d.new_columns.size()));
+            while (new_in && MLOPS_TRY(new_in->next(rec))) {
+                MLOPS_TRYV(check_width(*new_in, rec, d.new_columns.size()));
                 ++d.new_rows;
                 fn(rec.line, rec.fields);
             }
@@ -470,10 +484,11 @@ util::Result<TableDiff> diff(const Side& old_side, const Side& new_side, const O
     } else {
         std::size_t buffer = std::size_t(std::clamp<std::uint64_t>(opts.memory / (4 * k), 4096, 1 << 16));
         auto buckets = MLOPS_TRY(Buckets::create(opts.tmp_dir.empty() ? std::filesystem::temp_directory_path().string() : opts.tmp_dir, k, buffer));
-        auto spill = [&](CsvStream& in, char side, const std::vector<std::size_t>& key_idx, std::size_t width, std::uint64_t& rows) -> util::Status {
-            MLOPS_TRYV(buckets.start(side));
-            while (MLOPS_TRY(in.next(rec))) {
-                MLOPS_TRYV(check_width(in, rec, width));
+        auto spill = [&](std::optional<CsvStream>& in, char side, const std::vector<std::size_t>& key_idx, std::size_t width,
+                         std::uint64_t& rows) -> util::Status {
+            MLOPS_TRYV(buckets.start(side)); // empty buckets for an absent side
+            while (in && MLOPS_TRY(in->next(rec))) {
+                MLOPS_TRYV(check_width(*in, rec, width));
                 ++rows;
                 encode_key(key, rec.fields, key_idx);
                 MLOPS_TRYV(buckets.write(bucket_hash(key) % k, rec.line, rec.fields));

@@ -26,6 +26,9 @@ namespace mlops::tablediff {
 struct Side {
     std::string file;  // the file to read
     std::string label; // names it in errors and output ("data/x.csv@HEAD")
+    // The file does not exist in this version (created or deleted between the two, as git shows a
+    // new file): a table with the other side's columns and no rows. Not both sides.
+    bool absent = false;
 };
 
 struct Options {
@@ -56,6 +59,7 @@ struct TableDiff {
     std::string old_label, new_label;
     std::vector<std::string> keys;
     std::vector<std::string> old_columns, new_columns;
+    bool old_absent = false, new_absent = false; // the file was created / deleted
     std::vector<std::string> added_columns, removed_columns; // in their file's order
     bool columns_reordered = false;                          // shared columns in another order
     std::uint64_t old_rows = 0, new_rows = 0;

@@ -153,6 +153,21 @@ assert_eq "$(json_get '[j["columns"], j["summary"]]' <<<"$OUT")" \
 expect_code 1 "" -- mlops diff --rows plain.csv --key id --exit-code
 ok "plain git files; an added column is a difference"
 
+# A file created since HEAD is every row added; one deleted since is every row removed (as git
+# shows a new or deleted file), tracked or plain.
+printf 'id,v\n1,a\n2,b\n3,c\n' > fresh.csv
+run mlops diff --rows fresh.csv --key id --json
+assert_eq "$(json_get '[j["old"]["exists"], j["new"]["exists"], j["old"]["columns"], j["summary"]]' <<<"$OUT")" \
+    '[false, true, ["id", "v"], {"added": 3, "changed": 0, "removed": 0, "unchanged": 0}]' "a new file"
+expect_code 1 "new file in work tree" -- mlops diff --rows fresh.csv --exit-code
+mlops add -q fresh.csv && git add fresh.csv.mlops .gitignore && git commit -qm fresh
+rm fresh.csv
+run mlops diff --rows fresh.csv --key id --json
+assert_eq "$(json_get '[j["new"]["exists"], j["summary"]]' <<<"$OUT")" \
+    '[false, {"added": 0, "changed": 0, "removed": 3, "unchanged": 0}]' "a deleted tracked file"
+expect_code 0 "deleted in" -- mlops diff --rows fresh.csv
+ok "a file created or deleted between the versions: every row added or removed"
+
 # Bad input: exit 2, one line naming the file, line, column or key.
 expect_code 2 "data/weather.csv@HEAD: no key column 'city' \(columns: date, " -- mlops diff --rows data/weather.csv --key city
 printf 'id,name\n1,a\n1,b\n' > plain.csv
@@ -163,7 +178,7 @@ printf 'id,name\n1,a,b\n' > plain.csv
 expect_code 2 "plain.csv:2: 3 fields, the header has 2" -- mlops diff --rows plain.csv
 head -c 2000 /bin/sh > plain.csv
 expect_code 2 "plain.csv:[0-9]+: not a CSV file \(binary data" -- mlops diff --rows plain.csv
-expect_code 2 "nope.csv@HEAD: no such file at HEAD" -- mlops diff --rows nope.csv
+expect_code 2 "nope.csv@HEAD and nope.csv: the file is in neither version" -- mlops diff --rows nope.csv
 expect_code 2 "unknown revision|not found" -- mlops diff --rows data/weather.csv v9
 expect_code 2 "--format xml: one of text, md, json" -- mlops diff --rows data/weather.csv --format xml
 expect_code 2 "--key applies to --rows only" -- mlops diff --key id

@@ -189,3 +189,31 @@ TEST_CASE("tablediff: spilling to bucket files gives the in-memory answer", "[ta
         CHECK(s.sh("test -z \"$(ls tmp)\"") == 0);
     }
 }
+
+TEST_CASE("tablediff: a file absent from one version is every row added or removed", "[tablediff]") {
+    test::Scratch s;
+    s.write("b.csv", "id,x\n1,a\n2,b\n");
+    for (std::size_t buckets : {0, 3}) { // in memory, and spilled
+        tablediff::Options o;
+        o.keys = {"id"};
+        o.tmp_dir = s / "tmp";
+        o.force_buckets = buckets;
+        auto created = tablediff::diff({"", "b.csv@HEAD", true}, {s / "b.csv", "b.csv"}, o);
+        REQUIRE(created);
+        CHECK(created->old_absent);
+        CHECK(created->added == 2);
+        CHECK(created->removed == 0);
+        CHECK(created->old_columns == Strings{"id", "x"});
+        CHECK(created->added_columns.empty());
+        auto deleted = tablediff::diff({s / "b.csv", "b.csv@HEAD"}, {"", "b.csv", true}, o);
+        REQUIRE(deleted);
+        CHECK(deleted->new_absent);
+        CHECK(deleted->removed == 2);
+        CHECK(deleted->added == 0);
+        CHECK(tablediff::to_text(*deleted, {"b.csv", "HEAD", "work tree", 0}).find("deleted in work tree") != std::string::npos);
+        CHECK(tablediff::to_json(*created, {"b.csv", "HEAD", "work tree", 0})["old"]["exists"] == false);
+    }
+    auto neither = tablediff::diff({"", "b.csv@HEAD", true}, {"", "b.csv", true}, {});
+    REQUIRE_FALSE(neither);
+    CHECK(neither.error().message == "b.csv@HEAD and b.csv: the file is in neither version");
+}
