@@ -571,6 +571,11 @@ int run_on_slurm(Context& ctx, const SlurmRunOptions& opts) {
         return true;
     };
     auto template_of = [](const std::string& name) { return name.substr(0, name.find('@')); };
+    // The positions in to_submit of each foreach/matrix stage's items: an array's candidates are
+    // looked for among its own items only (linear in a 1,000-item foreach, not quadratic).
+    std::map<std::string, std::vector<std::size_t>> items_of;
+    for (std::size_t k = 0; k < to_submit.size(); ++k)
+        if (stages[to_submit[k]].name.find('@') != std::string::npos) items_of[template_of(stages[to_submit[k]].name)].push_back(k);
     for (std::size_t k = 0; k < to_submit.size(); ++k) {
         auto i = to_submit[k];
         if (job_of.contains(i)) continue; // submitted with an array
@@ -581,11 +586,10 @@ int run_on_slurm(Context& ctx, const SlurmRunOptions& opts) {
         // job carries its own singleton slot, so they go one by one.)
         std::vector<std::size_t> members{i};
         if (opts.jobs == 0 && s.name.find('@') != std::string::npos)
-            for (std::size_t m = k + 1; m < to_submit.size() && members.size() < k_max_array; ++m) {
+            for (auto m : items_of[template_of(s.name)]) {
+                if (members.size() >= k_max_array) break;
                 auto x = to_submit[m];
-                if (!job_of.contains(x) && template_of(stages[x].name) == template_of(s.name) && resource_args[x] == resource_args[i] &&
-                    ready(x) && deps_of(x) == deps)
-                    members.push_back(x);
+                if (m > k && !job_of.contains(x) && resource_args[x] == resource_args[i] && ready(x) && deps_of(x) == deps) members.push_back(x);
             }
         bool array = members.size() > 1;
         std::vector<std::string> argv{"sbatch", "--parsable", "--kill-on-invalid-dep=yes", "--chdir=" + repo.root()};
