@@ -325,6 +325,20 @@ PollResult poll_jobs(Context& ctx, const Batch& b, bool cancel_on_interrupt) {
     return {last, interrupted, cancelled};
 }
 
+// The last 8 KiB of a job's Slurm output (.mlops/slurm/<batch>/<name>-<job>.out), "" when there is none.
+std::string job_output_tail(Context& ctx, const Batch& b, const std::string& job_id) {
+    std::error_code ec;
+    std::string suffix = "-" + job_id + ".out";
+    for (const auto& e : std::filesystem::directory_iterator(batch_dir(ctx) + "/" + b.id, ec)) {
+        auto name = e.path().filename().string();
+        if (!name.ends_with(suffix)) continue;
+        auto text = util::read_file(e.path().string());
+        if (!text) return {};
+        return text->size() > 8192 ? text->substr(text->size() - 8192) : *text;
+    }
+    return {};
+}
+
 // After the jobs ended: fetch the records and each stage's result, bring outputs into the work
 // tree, lock what succeeded, report.
 int collect(Context& ctx, const Batch& b, const std::map<std::string, pipeline::SlurmJob>& jobs, bool interrupted) {
@@ -398,6 +412,11 @@ int collect(Context& ctx, const Batch& b, const std::map<std::string, pipeline::
                 v.reasons.push_back(own);
             else if (js != jobs.end() && js->second.state == "FAILED")
                 v.reasons.push_back(pipeline::slurm_failure_reason(js->second));
+            // Killed for its memory without the state saying so (FAILED, JobLaunchFailure):
+            // slurmstepd said it in the job's output.
+            if (js == jobs.end() || !pipeline::slurm_state_killed(js->second.state))
+                if (auto oom = pipeline::slurm_output_kill_reason(job_output_tail(ctx, b, j.job_id)); !oom.empty())
+                    v.reasons.insert(v.reasons.begin(), oom);
             if (v.reasons.empty()) v.reasons.push_back("the job left no result on the remote (see its Slurm output in .mlops/slurm/)");
         }
         views.push_back(std::move(v));

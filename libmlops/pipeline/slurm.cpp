@@ -289,6 +289,23 @@ std::string slurm_kill_cause(const SlurmJob& job) {
     return {};
 }
 
+std::string slurm_output_kill_reason(std::string_view tail) {
+    std::string_view found;
+    std::size_t pos = 0;
+    while (pos < tail.size()) {
+        auto nl = tail.find('\n', pos);
+        auto line = tail.substr(pos, (nl == std::string_view::npos ? tail.size() : nl) - pos);
+        pos = nl == std::string_view::npos ? tail.size() : nl + 1;
+        if (!line.starts_with("slurmstepd")) continue;
+        if (line.find("xceeded job memory limit") != std::string_view::npos || line.find("exceeded memory limit") != std::string_view::npos ||
+            line.find("oom-kill") != std::string_view::npos)
+            if (found.empty()) found = line; // the first says most ("... (121798656 > 104857600), being killed")
+    }
+    if (found.empty()) return {};
+    while (!found.empty() && (found.back() == '\r' || found.back() == ' ')) found.remove_suffix(1);
+    return fmt::format("Slurm: OUT_OF_MEMORY: the job ran out of memory ({})", found);
+}
+
 std::string slurm_failure_reason(const SlurmJob& job) {
     std::string why;
     if (job.state == "TIMEOUT") why = "the job ran past its time limit";

@@ -58,6 +58,11 @@ bool slurm_state_killed(const std::string& state);
 // limit), from its reason (TimeLimit: TIMEOUT, NodeDown: NODE_FAIL, ...). Empty when Slurm did not
 // kill it (it ended by itself, or a person cancelled it).
 std::string slurm_kill_cause(const SlurmJob& job);
+// What slurmstepd wrote at the end of a job's output when it killed the job for its memory
+// ("Exceeded job memory limit", "Detected 1 oom-kill event(s)"): Slurm then calls the job FAILED
+// (JobLaunchFailure) or OUT_OF_MEMORY depending on how memory is enforced. Returns
+// "Slurm: OUT_OF_MEMORY: ..." with slurmstepd's line, or empty.
+std::string slurm_output_kill_reason(std::string_view output_tail);
 // Why a job that did not complete ended, for people: "TIMEOUT: the job ran past its time limit".
 std::string slurm_failure_reason(const SlurmJob& job);
 

@@ -155,6 +155,10 @@ stages:
   fine:
     cmd: echo fine > fine.txt
     outs: [fine.txt]
+  hungry:
+    cmd: /usr/bin/python3 -c "import time; a = [time.sleep(0.05) or bytearray(16 << 20) for _ in range(200)]" && echo fed > fed.txt
+    outs: [fed.txt]
+    resources: {mem: 200M}
 YAML
 run_batch failing
 [ "$rc" = 7 ] || fail "failing pipeline exited $rc: $(cat "$E2E_TMP/failing.err") $out"
@@ -167,7 +171,10 @@ grep -q "DependencyNeverSatisfied" <<<"$(reasons after)" || fail "after's reason
 [ "$(action fine)" = ran ] || fail "fine: $out"
 [ "$(action slow)" = failed ] || fail "slow: $out"
 grep -q "TIMEOUT: the job ran past its time limit" <<<"$(reasons slow)" || fail "slow's reason: $(reasons slow)"
-grep -q "2 stages failed: broken (run [0-9a-f]*), slow (run [0-9a-f]*)" "$E2E_TMP/failing.err" ||
+[ "$(action hungry)" = failed ] || fail "hungry: $out"
+grep -q "^Slurm: OUT_OF_MEMORY: the job ran out of memory (slurmstepd.*exceeded memory limit" <<<"$(reasons hungry)" ||
+    fail "hungry's reason: $(reasons hungry)"
+grep -q "3 stages failed: broken (run [0-9a-f]*), slow (run [0-9a-f]*), hungry" "$E2E_TMP/failing.err" ||
     fail "error line: $(cat "$E2E_TMP/failing.err"); slow's job said: $(cat .mlops/slurm/*/slow-*.out)"
 # The killed stage's own run record says failed, with Slurm's reason (stage-exec asked the
 # controller when SIGTERM came), not "interrupted".
@@ -185,7 +192,7 @@ grep -qx after "$COUNT" && fail "the dependent of a failed stage ran"
 grep -q '"fine"' mlops.lock && ! grep -q '"broken"\|"slow"\|"after"' mlops.lock || fail "lock: $(cat mlops.lock)"
 run mlops runs show "$(json_get "[s['run_id'] for s in j['stages'] if s['stage'] == 'broken'][0]" <<<"$out")" --log
 grep -q "about to fail" <<<"$OUT" || fail "the failed run's log is not recorded: $OUT"
-ok "failing stage: dependents cancelled by Slurm, independent stages run, time limit reported with Slurm's reason, only successes locked"
+ok "failing stage: dependents cancelled by Slurm, independent stages run, time limit and memory limit reported with Slurm's reason, only successes locked"
 
 # foreach/matrix stages go as a job array (one sbatch) when their items share resources and upstream
 # jobs; a stage downstream of one item waits for that task only; a failed task's dependents are

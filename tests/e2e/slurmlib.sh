@@ -4,8 +4,10 @@
 # Source it after lib.sh, then call slurm_start; everything stops when the test exits. Every wait has
 # a timeout: a cluster that does not come up fails the test with its logs, it never hangs. Without
 # the binaries the test is skipped (failed in CI, which must install them: scripts/install-deps.sh);
-# the daemons must run as root. KillWait (SIGTERM to SIGKILL) is 10 s, not Slurm's 30: long enough for
-# a killed stage's step to record and push its run on a loaded machine, short enough for the tests.
+# the daemons must run as root. Memory is enforced without cgroups: a job over its --mem (default
+# DefMemPerCPU, 1 GiB) is killed by slurmstepd's accounting poll (jobacct_gather/linux,
+# OverMemoryKill). KillWait (SIGTERM to SIGKILL) is 10 s, not Slurm's 30: long enough for a killed
+# stage's step to record and push its run on a loaded machine, short enough for the tests.
 
 SLURM_BINARIES="munged mungekey slurmctld slurmd sbatch scontrol squeue scancel sinfo"
 
@@ -91,12 +93,15 @@ SlurmctldDebug=info
 SlurmdDebug=info
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=1
+JobAcctGatherParams=OverMemoryKill
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$SLURM_DIR/jobcomp.txt
 SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
+SelectTypeParameters=CR_CPU_Memory
+DefMemPerCPU=1024
 SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=2,bf_interval=2
 ReturnToService=2

@@ -171,3 +171,18 @@ TEST_CASE("slurm: commands run with their output captured and quoted for message
     CHECK(slow.status == 124);
     CHECK(pipeline::shell_join({"mlops", "stage-exec", "a b", "it's"}) == "mlops stage-exec 'a b' 'it'\\''s'");
 }
+
+TEST_CASE("slurm: a job killed for its memory, from slurmstepd's lines in its output", "[slurm]") {
+    // Real output of a job over --mem=100M on the test cluster (jobacct_gather/linux, OverMemoryKill).
+    std::string tail = "mlops: running hungry (never run)\n"
+                       "slurmstepd-vm: error: StepId=1.batch exceeded memory limit (121798656 > 104857600), being killed\n"
+                       "slurmstepd-vm: error: Exceeded job memory limit\n"
+                       "slurmstepd-vm: error: *** JOB 1 ON vm CANCELLED AT 2026-11-29T07:43:07 ***\n";
+    CHECK(pipeline::slurm_output_kill_reason(tail) ==
+          "Slurm: OUT_OF_MEMORY: the job ran out of memory (slurmstepd-vm: error: StepId=1.batch exceeded memory limit (121798656 > "
+          "104857600), being killed)");
+    CHECK(pipeline::slurm_output_kill_reason("slurmstepd: error: Detected 1 oom-kill event(s) in StepId=7.batch.\n").starts_with(
+        "Slurm: OUT_OF_MEMORY: the job ran out of memory (slurmstepd: error: Detected 1 oom-kill event(s)"));
+    CHECK(pipeline::slurm_output_kill_reason("the command said: exceeded memory limit\n").empty()); // not slurmstepd's
+    CHECK(pipeline::slurm_output_kill_reason("").empty());
+}
