@@ -332,9 +332,8 @@ std::string job_output_tail(Context& ctx, const Batch& b, const std::string& job
     for (const auto& e : std::filesystem::directory_iterator(batch_dir(ctx) + "/" + b.id, ec)) {
         auto name = e.path().filename().string();
         if (!name.ends_with(suffix)) continue;
-        auto text = util::read_file(e.path().string());
-        if (!text) return {};
-        return text->size() > 8192 ? text->substr(text->size() - 8192) : *text;
+        auto text = util::read_file_tail(e.path().string(), 8192); // the stage's whole log may be in there
+        return text ? *text : std::string();
     }
     return {};
 }

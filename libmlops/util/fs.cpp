@@ -52,6 +52,23 @@ Result<std::string> read_file(const std::string& path) {
     return out;
 }
 
+Result<std::string> read_file_tail(const std::string& path, std::size_t max_bytes) {
+    auto fd = MLOPS_TRY(UniqueFd::open_read(path));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return fail(Error::from_errno(fmt::format("cannot stat {}", path), errno));
+    auto size = std::size_t(std::max<off_t>(st.st_size, 0));
+    if (size > max_bytes && ::lseek(fd.get(), off_t(size - max_bytes), SEEK_SET) < 0)
+        return fail(Error::from_errno(fmt::format("cannot seek in {}", path), errno));
+    std::string out;
+    MLOPS_TRYV(read_chunks(fd.get(), path, [&](const char* p, std::size_t n) {
+        out.append(p, n);
+        return Status{};
+    }));
+    // A file that grew while it was read: still only its last bytes.
+    if (out.size() > max_bytes) out.erase(0, out.size() - max_bytes);
+    return out;
+}
+
 Status write_all(int fd, const char* data, std::size_t size, const std::string& path) {
     while (size > 0) {
         ssize_t n = ::write(fd, data, size);

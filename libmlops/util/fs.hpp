@@ -42,6 +42,8 @@ class UniqueFd {
 Status read_chunks(int fd, const std::string& path,
                    const std::function<Status(const char*, std::size_t)>& sink);
 Result<std::string> read_file(const std::string& path);
+// The last `max_bytes` of the file (all of it when smaller), without reading the rest.
+Result<std::string> read_file_tail(const std::string& path, std::size_t max_bytes);
 Status write_all(int fd, const char* data, std::size_t size, const std::string& path);
 // Copies the rest of `in` to `out` inside the kernel (copy_file_range: no user-space copy, a clone
 // where the filesystem can), falling back to read/write; `src` and `dst` name them in errors.

@@ -76,3 +76,14 @@ TEST_CASE("parallel_for runs everything and reports the first error", "[parallel
     CHECK(r.error().message == "boom at 42");
     CHECK(util::parallel_for(0, 2, [](std::size_t) -> util::Status { return {}; }));
 }
+
+TEST_CASE("read_file_tail: the last bytes only, all of a smaller file, an error for a missing one", "[fs]") {
+    test::Scratch s;
+    s.write("log", std::string(100000, 'a') + "end of the log\n");
+    auto tail = util::read_file_tail(s / "log", 15);
+    REQUIRE(tail);
+    CHECK(*tail == "end of the log\n");
+    s.write("short", "abc");
+    CHECK(util::read_file_tail(s / "short", 8192).value() == "abc");
+    CHECK_FALSE(util::read_file_tail(s / "missing", 10));
+}
