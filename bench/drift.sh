@@ -22,12 +22,8 @@ PY=${PYTHON:-/usr/bin/python3}
 $PY -c 'import scipy, pandas' 2>/dev/null ||
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-scipy python3-pandas >/dev/null
 [ -x /usr/bin/time ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends time >/dev/null
-if [ -z "${MLOPS:-}" ]; then
-    BUILD=${BUILD:-build-bench}
-    cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD" --target mlops -j 2 >/dev/null
-    MLOPS="$root/$BUILD/apps/mlops/mlops"
-fi
+source bench/lib.sh
+bench_build mlops
 export MLOPS_PROGRESS=0
 
 # --- data (deterministic, cached) ----------------------------------------------------------

@@ -15,14 +15,8 @@ root=$(pwd)
 ROUNDS=${1:-5}
 FILES=${BENCH_FILES:-10000}
 DOC=${BENCH_DOC:-$root/docs/benchmarks.md}
-built=" (given in \$MLOPS)"
-if [ -z "${MLOPS:-}" ]; then
-    built=" (Release, built by this script)"
-    BUILD=${BUILD:-build-bench}
-    cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD" --target mlops -j 2 >/dev/null
-    MLOPS="$root/$BUILD/apps/mlops/mlops"
-fi
+source bench/lib.sh
+bench_build mlops
 export MLOPS_PROGRESS=0 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 
 work=$(mktemp -d /tmp/mlops-bench-hooks-XXXXXX)
@@ -80,7 +74,7 @@ export BENCH_TEXT="Run by \`bench/hooks.sh $ROUNDS\` on $(date -u +%Y-%m-%d), co
 \`uptime\` load average at the end: $load (the machine is shared by several builds: the figures are noisy, the ratio
 comes from one alternating run). A git repository with $FILES files tracked by mlops ($folders tracked folders of
 $per small CSV files; $folders pointer files committed), stat cache warm. Medians of $ROUNDS runs, alternating.
-Binary: \`${MLOPS#$root/}\`$built.
+Binary: \`${MLOPS#$root/}\`$BENCH_BUILT.
 
 | command | wall time |
 |---|---|

@@ -8,7 +8,7 @@
 # Writes the section between <!-- bench:report_site:start --> and <!-- bench:report_site:end --> of
 # docs/benchmarks.md. Benchmarks only record: nothing here fails on a missed target.
 #
-# usage: bench/report_site.sh [ROUNDS]   (default 5; builds mlops and the fixture into $BUILD, default build-site)
+# usage: bench/report_site.sh [ROUNDS]   (default 5; builds the fixture, and mlops unless MLOPS is set, as Release in $BUILD, default build-bench)
 # Environment: BENCH_RUNS (default 10000), BENCH_DOC (default docs/benchmarks.md; none skips)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +16,8 @@ root=$(pwd)
 ROUNDS=${1:-5}
 RUNS=${BENCH_RUNS:-10000}
 DOC=${BENCH_DOC:-$root/docs/benchmarks.md}
-BUILD=${BUILD:-build-site}
-cmake --build "$BUILD" --target mlops mlops_site_fixture -j 2 >/dev/null
-MLOPS="$root/$BUILD/apps/mlops/mlops"
+source bench/lib.sh
+bench_build mlops mlops_site_fixture
 FIXTURE="$root/$BUILD/tests/mlops_site_fixture"
 export MLOPS_PROGRESS=0 GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 

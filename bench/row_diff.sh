@@ -18,12 +18,8 @@ ROWS=${BENCH_ROWS:-1000000}
 DROWS=${BENCH_DAFF_ROWS:-100000}
 DOC=${BENCH_DOC:-$root/docs/benchmarks.md}
 PY=${PYTHON:-/usr/bin/python3} # Debian's python3 has pandas
-if [ -z "${MLOPS:-}" ]; then
-    BUILD=${BUILD:-build-bench}
-    cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$BUILD" --target mlops -j 2 >/dev/null
-    MLOPS="$root/$BUILD/apps/mlops/mlops"
-fi
+source bench/lib.sh
+bench_build mlops
 export MLOPS_PROGRESS=0 NO_COLOR=1
 work="$root/bench/work/row-diff"
 mkdir -p "$work"
