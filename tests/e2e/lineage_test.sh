@@ -49,8 +49,11 @@ ok "lineage: raw data -> prepare -> train -> model -> version -> alias, both way
 depth=$(mlops lineage bc@production --upstream --depth 2 --format json | jq '[.nodes[].layer] | min')
 assert_eq "$depth" -2 "--depth 2"
 mlops lineage models/bc | grep -q "<- output    train" || fail "text view: $(mlops lineage models/bc)"
-mlops lineage models/bc --format dot | head -1 | grep -q "^digraph lineage {" || fail "dot"
-mlops lineage models/bc --format mermaid | head -1 | grep -q "^graph LR" || fail "mermaid"
+# Here-strings, not pipes into head/grep -q: with pipefail a reader quitting early can fail the writer.
+out=$(mlops lineage models/bc --format dot)
+[[ "$out" == "digraph lineage {"* ]] || fail "dot: $(head -3 <<<"$out")"
+out=$(mlops lineage models/bc --format mermaid)
+[[ "$out" == "graph LR"* ]] || fail "mermaid: $(head -3 <<<"$out")"
 mlops lineage "$train1" --format json | jq -e '.target == "run:'"$train1"'"' > /dev/null || fail "a run id as target"
 model_oid=$(mlops model show bc:1 --json | jq -r .model.oid)
 mlops lineage "${model_oid:0:10}" --format json | jq -e '.target == "artifact:'"$model_oid"'"' > /dev/null || fail "an oid prefix as target"

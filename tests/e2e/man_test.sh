@@ -37,7 +37,10 @@ if command -v man > /dev/null; then
     grep -q -- "--format" metrics.txt || fail "options not rendered"
     grep -q "mlops metrics diff" metrics.txt || fail "subcommands not rendered"
     grep -q "integrity error" metrics.txt || fail "exit status not rendered"
-    MANWIDTH=100 man -l pages/mlops.1 2> /dev/null | col -b | grep -q "mlops hooks" || fail "mlops.1 does not list hooks"
+    # Into a file, not straight into grep -q: with pipefail, grep quitting at its match kills col with
+    # SIGPIPE and fails the pipeline now and then (it did in CI).
+    MANWIDTH=100 man -l pages/mlops.1 2> /dev/null | col -b > mlops.txt || fail "man -l pages/mlops.1"
+    grep -q "mlops hooks" mlops.txt || fail "mlops.1 does not list hooks: $(grep -n hooks mlops.txt)"
     ok "man -l renders the pages"
 fi
 
