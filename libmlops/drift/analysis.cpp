@@ -33,7 +33,9 @@ constexpr std::size_t k_histogram_bins = 30;
 constexpr std::size_t k_max_bars = 20;
 
 // A column's values on both sides, as (value, reference count, current count) per distinct value
-// in ascending order (numbers numerically, text by bytes), plus the sorted numbers.
+// in ascending order (numbers numerically, text by bytes). A numeric column comes either counted
+// (tally_on_grid: key_values and counts, the sorted numbers only if a test asks for them) or
+// sorted (the counts only if a test or chart asks for them).
 struct Prepared {
     bool numeric = false;
     std::vector<double> ref_sorted, cur_sorted;
@@ -63,10 +65,42 @@ void ensure_keys(Prepared& p) {
     });
 }
 
+// A counted column's sorted numbers, for the tests that walk them (ks, anderson, cramer_von_mises).
+void ensure_sorted(Prepared& p) {
+    if (!p.numeric || !p.ref_sorted.empty() || !p.cur_sorted.empty()) return;
+    p.ref_sorted.reserve(std::size_t(p.ref_n));
+    p.cur_sorted.reserve(std::size_t(p.cur_n));
+    for (std::size_t i = 0; i < p.key_values.size(); ++i) {
+        p.ref_sorted.insert(p.ref_sorted.end(), std::size_t(p.ref_counts[i]), p.key_values[i]);
+        p.cur_sorted.insert(p.cur_sorted.end(), std::size_t(p.cur_counts[i]), p.key_values[i]);
+    }
+}
+
+bool counted(const Prepared& p) { return p.ref_sorted.empty() && p.cur_sorted.empty(); }
+
+std::size_t nonzero(const std::vector<double>& v) {
+    return std::size_t(std::count_if(v.begin(), v.end(), [](double c) { return c != 0; }));
+}
+
 // With `own_ref`/`own_cur` (the same columns, owned by the caller), their values are consumed.
 Prepared prepare(const ColumnProfile& ref, const ColumnProfile& cur, ColumnProfile* own_ref = nullptr, ColumnProfile* own_cur = nullptr) {
     Prepared p;
     p.numeric = ref.type == ColumnType::numeric;
+    if (p.numeric && ref.present() > 0 && cur.present() > 0) {
+        if (auto t = tally_on_grid(ref.values, cur.values)) {
+            if (own_ref) std::vector<double>().swap(own_ref->values);
+            if (own_cur) std::vector<double>().swap(own_cur->values);
+            p.key_values = std::move(t->values);
+            p.ref_counts = std::move(t->ref_counts);
+            p.cur_counts = std::move(t->cur_counts);
+            p.ref_unique = nonzero(p.ref_counts);
+            p.cur_unique = nonzero(p.cur_counts);
+            p.distinct = p.key_values.size();
+            p.ref_n = double(ref.present());
+            p.cur_n = double(cur.present());
+            return p;
+        }
+    }
     if (p.numeric) {
         p.ref_sorted = own_ref ? own_ref->take_sorted() : ref.sorted_values();
         p.cur_sorted = own_cur ? own_cur->take_sorted() : cur.sorted_values();
@@ -100,10 +134,18 @@ std::size_t distinct(const Prepared& p) { return p.distinct; }
 
 std::string number_label(double v) { return fmt::format("{:.6g}", v); }
 
-// numpy.histogram_bin_edges(concat(a, b), bins) for sorted a and b.
+// The smallest and the largest value of both sides (both have values).
+double lowest(const Prepared& p) {
+    return counted(p) ? p.key_values.front() : std::min(p.ref_sorted.front(), p.cur_sorted.front());
+}
+double highest(const Prepared& p) {
+    return counted(p) ? p.key_values.back() : std::max(p.ref_sorted.back(), p.cur_sorted.back());
+}
+
+// numpy.histogram_bin_edges(concat(a, b), bins).
 std::vector<double> bin_edges(const Prepared& p, std::size_t bins) {
-    double first = std::min(p.ref_sorted.front(), p.cur_sorted.front());
-    double last = std::max(p.ref_sorted.back(), p.cur_sorted.back());
+    double first = lowest(p);
+    double last = highest(p);
     if (first == last) {
         first -= 0.5;
         last += 0.5;
@@ -115,12 +157,25 @@ std::vector<double> bin_edges(const Prepared& p, std::size_t bins) {
     return e;
 }
 
-// numpy.histogram(sorted values, edges)[0]: [e_j, e_j+1) and the last bin closed.
-std::vector<double> bin_counts(const std::vector<double>& sorted, const std::vector<double>& e) {
+// numpy.histogram(one side's values, edges)[0]: [e_j, e_j+1) and the last bin closed.
+std::vector<double> bin_counts(const Prepared& p, bool reference, const std::vector<double>& e) {
     std::vector<double> cum(e.size());
-    for (std::size_t i = 0; i + 1 < e.size(); ++i)
-        cum[i] = double(std::lower_bound(sorted.begin(), sorted.end(), e[i]) - sorted.begin());
-    cum.back() = double(std::upper_bound(sorted.begin(), sorted.end(), e.back()) - sorted.begin());
+    if (counted(p)) {
+        // How many values lie below each edge (at or below the last), walking the distinct values once.
+        const auto& counts = reference ? p.ref_counts : p.cur_counts;
+        std::size_t k = 0;
+        double below = 0;
+        for (std::size_t i = 0; i < e.size(); ++i) {
+            bool last = i + 1 == e.size();
+            for (; k < p.key_values.size() && (last ? p.key_values[k] <= e[i] : p.key_values[k] < e[i]); ++k) below += counts[k];
+            cum[i] = below;
+        }
+    } else {
+        const auto& sorted = reference ? p.ref_sorted : p.cur_sorted;
+        for (std::size_t i = 0; i + 1 < e.size(); ++i)
+            cum[i] = double(std::lower_bound(sorted.begin(), sorted.end(), e[i]) - sorted.begin());
+        cum.back() = double(std::upper_bound(sorted.begin(), sorted.end(), e.back()) - sorted.begin());
+    }
     std::vector<double> c(e.size() - 1);
     for (std::size_t i = 0; i + 1 < e.size(); ++i) c[i] = cum[i + 1] - cum[i];
     return c;
@@ -140,8 +195,8 @@ Binned binned(Prepared& p, bool fill) {
     Binned b;
     if (p.numeric && p.ref_unique > 20) {
         auto e = bin_edges(p, k_histogram_bins);
-        b.reference = bin_counts(p.ref_sorted, e);
-        b.current = bin_counts(p.cur_sorted, e);
+        b.reference = bin_counts(p, true, e);
+        b.current = bin_counts(p, false, e);
     } else {
         ensure_keys(p);
         b.reference = p.ref_counts;
@@ -156,13 +211,20 @@ Binned binned(Prepared& p, bool fill) {
     return b;
 }
 
-double population_std(const std::vector<double>& v) {
-    Accumulator s;
-    for (double x : v) s.add(x);
-    double mean = s.value() / double(v.size());
-    Accumulator d;
-    for (double x : v) d.add((x - mean) * (x - mean));
-    return std::sqrt(d.value() / double(v.size()));
+// numpy.std of the reference values.
+double reference_std(const Prepared& p) {
+    Accumulator s, d;
+    if (counted(p)) {
+        for (std::size_t i = 0; i < p.key_values.size(); ++i) s.add(p.ref_counts[i] * p.key_values[i]);
+        double mean = s.value() / p.ref_n;
+        for (std::size_t i = 0; i < p.key_values.size(); ++i)
+            d.add(p.ref_counts[i] * ((p.key_values[i] - mean) * (p.key_values[i] - mean)));
+        return std::sqrt(d.value() / p.ref_n);
+    }
+    for (double x : p.ref_sorted) s.add(x);
+    double mean = s.value() / p.ref_n;
+    for (double x : p.ref_sorted) d.add((x - mean) * (x - mean));
+    return std::sqrt(d.value() / p.ref_n);
 }
 
 Histogram histogram(Prepared& p) {
@@ -170,8 +232,8 @@ Histogram histogram(Prepared& p) {
     if (p.numeric && distinct(p) > k_max_bars) {
         h.bins = true;
         h.edges = bin_edges(p, k_histogram_bins);
-        h.reference = bin_counts(p.ref_sorted, h.edges);
-        h.current = bin_counts(p.cur_sorted, h.edges);
+        h.reference = bin_counts(p, true, h.edges);
+        h.current = bin_counts(p, false, h.edges);
         for (std::size_t i = 0; i + 1 < h.edges.size(); ++i)
             h.labels.push_back(number_label(h.edges[i]) + " - " + number_label(h.edges[i + 1]));
         return h;
@@ -226,12 +288,14 @@ TestValue on_bins(Prepared& p, bool fill, double (*distance)(std::span<const dou
 // The test itself: p-value (and statistic) or distance.
 TestValue run(Method m, Prepared& p) {
     switch (m) {
-    case Method::ks: return ks_2samp(p.ref_sorted, p.cur_sorted);
-    case Method::anderson: return anderson_ksamp(p.ref_sorted, p.cur_sorted);
-    case Method::cramer_von_mises: return cramervonmises_2samp(p.ref_sorted, p.cur_sorted);
+    case Method::ks: ensure_sorted(p); return ks_2samp(p.ref_sorted, p.cur_sorted);
+    case Method::anderson: ensure_sorted(p); return anderson_ksamp(p.ref_sorted, p.cur_sorted);
+    case Method::cramer_von_mises: ensure_sorted(p); return cramervonmises_2samp(p.ref_sorted, p.cur_sorted);
     case Method::wasserstein: {
-        double norm = std::max(population_std(p.ref_sorted), 0.001);
-        double d = wasserstein_distance(p.ref_sorted, p.cur_sorted) / norm;
+        double norm = std::max(reference_std(p), 0.001);
+        double d = (counted(p) ? wasserstein_distance(p.key_values, p.ref_counts, p.cur_counts)
+                               : wasserstein_distance(p.ref_sorted, p.cur_sorted)) /
+                   norm;
         return {d, d};
     }
     case Method::chisquare: {
@@ -370,7 +434,7 @@ util::Result<ColumnResult> compare_column_impl(const ColumnProfile& ref, const C
     r.histogram = histogram(p);
     if (distinct(p) == 1) {
         r.note = fmt::format("constant: every value is {} in both files",
-                             p.numeric ? number_label(p.ref_sorted.front()) : "'" + p.keys[0] + "'");
+                             p.numeric ? number_label(lowest(p)) : "'" + p.keys[0] + "'");
         return r;
     }
     Method m = default_method(p.numeric, ref.rows, distinct(p));

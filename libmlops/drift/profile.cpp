@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -112,6 +113,94 @@ std::vector<double> sorted_copy(const std::vector<double>& values, std::size_t p
 }
 
 } // namespace
+
+namespace {
+
+constexpr int k_max_decimals = 12;
+constexpr double k_grid_pow10[k_max_decimals + 1] = {1e0, 1e1, 1e2, 1e3, 1e4,  1e5, 1e6,
+                                                     1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
+// Grid indices stay far below 2^53, so k / 10^d of distinct k are distinct doubles.
+constexpr double k_max_grid_index = 0x1p50;
+
+// The fewest decimals d with x == rint(x 10^d) / 10^d, or -1. The division by an exact power of ten
+// rounds correctly, as the CSV parser's does, so equality means x is exactly how the decimal
+// k / 10^d reads.
+int decimals_of(double x) {
+    for (int d = 0; d <= k_max_decimals; ++d) {
+        double k = std::rint(x * k_grid_pow10[d]);
+        if (std::fabs(k) < k_max_grid_index && k / k_grid_pow10[d] == x) return d;
+    }
+    return -1;
+}
+
+// Grid steps of a column: one count per step from `first`. Returns the first value off the grid
+// (the counts are then incomplete), or nullopt.
+std::optional<double> count_on_grid(std::span<const double> values, double scale, double first, std::vector<std::uint32_t>& counts) {
+    for (double x : values) {
+        if (std::isnan(x)) continue;
+        double k = std::rint(x * scale);
+        if (k / scale != x) return x;
+        ++counts[std::size_t(k - first)];
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::optional<Tally> tally_on_grid(std::span<const double> ref, std::span<const double> cur) {
+    // The decimals from the first values of each side; a later value needing more fails the count.
+    int decimals = 0;
+    std::size_t present = 0;
+    for (auto side : {ref, cur}) {
+        std::size_t seen = 0;
+        for (std::size_t i = 0; i < side.size() && seen < 256; ++i) {
+            if (std::isnan(side[i])) continue;
+            ++seen;
+            int d = decimals_of(side[i]);
+            if (d < 0) return std::nullopt;
+            decimals = std::max(decimals, d);
+        }
+    }
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (auto side : {ref, cur})
+        for (double x : side)
+            if (!std::isnan(x)) {
+                lo = std::min(lo, x);
+                hi = std::max(hi, x);
+                ++present;
+            }
+    if (present == 0 || !std::isfinite(lo) || !std::isfinite(hi) || present >= std::numeric_limits<std::uint32_t>::max())
+        return std::nullopt;
+    // A value off the grid of the first values' decimals (integers first, fractions later) moves
+    // the count to its finer grid, a few times at most.
+    std::vector<std::uint32_t> ref_counts, cur_counts;
+    double scale = 0, first = 0;
+    std::size_t steps = 0;
+    for (int attempt = 0;; ++attempt) {
+        scale = k_grid_pow10[decimals];
+        first = std::rint(lo * scale);
+        const double last = std::rint(hi * scale);
+        if (std::fabs(first) >= k_max_grid_index || std::fabs(last) >= k_max_grid_index) return std::nullopt;
+        if (last - first >= double(2 * present + 65536)) return std::nullopt;
+        steps = std::size_t(last - first) + 1;
+        ref_counts.assign(steps, 0);
+        cur_counts.assign(steps, 0);
+        auto off = count_on_grid(ref, scale, first, ref_counts);
+        if (!off) off = count_on_grid(cur, scale, first, cur_counts);
+        if (!off) break;
+        int d = decimals_of(*off);
+        if (d <= decimals || attempt == 3) return std::nullopt;
+        decimals = d;
+    }
+    Tally t;
+    for (std::size_t i = 0; i < steps; ++i) {
+        if ((ref_counts[i] | cur_counts[i]) == 0) continue;
+        t.values.push_back((first + double(i)) / scale);
+        t.ref_counts.push_back(double(ref_counts[i]));
+        t.cur_counts.push_back(double(cur_counts[i]));
+    }
+    return t;
+}
 
 std::vector<double> ColumnProfile::sorted_values() const { return sorted_copy(values, present(), nullptr); }
 

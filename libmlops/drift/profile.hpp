@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -41,6 +42,20 @@ struct ColumnProfile {
     // The same, consuming `values` (freed before the sort's scratch is taken).
     std::vector<double> take_sorted();
 };
+
+// Two numeric columns pooled: each distinct non-missing value once, ascending, with how often it
+// occurs in the reference and in the current column (the run lengths of both sorted columns).
+struct Tally {
+    std::vector<double> values, ref_counts, cur_counts;
+};
+
+// The tally by counting instead of sorting, when every value of both columns is a decimal with a
+// few digits after the point (x == k / 10^d exactly as the CSV parser rounds it, d <= 12, the same d
+// for all) and the grid from the smallest to the largest value has at most 2 x (rows of both) + 65536
+// steps: a CSV of prices, sensor readings or rounded figures, read at a few nanoseconds a value
+// (an array of counts per grid step) where sorting takes tens. nullopt otherwise (NaN skipped;
+// infinities, finer decimals or a sparse grid): the caller sorts.
+std::optional<Tally> tally_on_grid(std::span<const double> ref, std::span<const double> cur);
 
 struct DatasetProfile {
     std::string label; // as the user named it (path, path@rev, oid)

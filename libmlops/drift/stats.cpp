@@ -151,19 +151,51 @@ TestValue ks_2samp(std::span<const double> a, std::span<const double> b) {
     return r;
 }
 
+namespace {
+
+// The area between the CDFs, fed one distinct value at a time with how many of a and of b are <= it.
+class CdfArea {
+  public:
+    CdfArea(double na, double nb) : m_na(na), m_nb(nb) {}
+    void add(double v, double below_a, double below_b) {
+        if (!m_first) m_acc.add(m_prev_diff * (v - m_prev));
+        m_first = false;
+        m_prev = v;
+        m_prev_diff = std::fabs(below_a / m_na - below_b / m_nb);
+    }
+    double value() const { return m_acc.value(); }
+
+  private:
+    double m_na, m_nb;
+    Accumulator m_acc;
+    bool m_first = true;
+    double m_prev = 0, m_prev_diff = 0;
+};
+
+} // namespace
+
 double wasserstein_distance(std::span<const double> a, std::span<const double> b) {
     if (a.empty() || b.empty()) return k_nan;
-    Accumulator acc;
-    double na = double(a.size()), nb = double(b.size());
-    bool first = true;
-    double prev = 0, prev_diff = 0;
-    for_each_distinct(a, b, [&](double v, std::size_t, std::size_t, std::size_t ia, std::size_t ib) {
-        if (!first) acc.add(prev_diff * (v - prev));
-        first = false;
-        prev = v;
-        prev_diff = std::fabs(double(ia) / na - double(ib) / nb);
-    });
-    return acc.value();
+    CdfArea area(double(a.size()), double(b.size()));
+    for_each_distinct(a, b, [&](double v, std::size_t, std::size_t, std::size_t ia, std::size_t ib) { area.add(v, double(ia), double(ib)); });
+    return area.value();
+}
+
+double wasserstein_distance(std::span<const double> values, std::span<const double> count_a, std::span<const double> count_b) {
+    double na = 0, nb = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        na += count_a[i];
+        nb += count_b[i];
+    }
+    if (na == 0 || nb == 0) return k_nan;
+    CdfArea area(na, nb);
+    double below_a = 0, below_b = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        below_a += count_a[i];
+        below_b += count_b[i];
+        area.add(values[i], below_a, below_b);
+    }
+    return area.value();
 }
 
 TestValue anderson_ksamp(std::span<const double> a, std::span<const double> b) {

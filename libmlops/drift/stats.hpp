@@ -46,6 +46,8 @@ TestValue ks_2samp(std::span<const double> a, std::span<const double> b);
 
 // scipy.stats.wasserstein_distance(a, b): the area between the two empirical CDFs.
 double wasserstein_distance(std::span<const double> a, std::span<const double> b);
+// The same from the pooled distinct values (ascending) and how often each occurs in a and in b.
+double wasserstein_distance(std::span<const double> values, std::span<const double> count_a, std::span<const double> count_b);
 
 // scipy.stats.anderson_ksamp([a, b]) (midrank): statistic and the interpolated significance level,
 // capped to [0.001, 0.25] as scipy does. Needs two distinct values in the pooled sample.

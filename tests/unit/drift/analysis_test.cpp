@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include <mlops/drift/analysis.hpp>
+#include <mlops/drift/stats.hpp>
 
 using namespace mlops;
 
@@ -115,4 +117,45 @@ TEST_CASE("drift.analysis: consuming the profiles gives the same report, values 
     CHECK(drift::to_json(*consumed).dump() == drift::to_json(*kept).dump());
     CHECK(ref.find("a")->values.empty());
     CHECK(cur.find("b")->values.empty());
+}
+
+TEST_CASE("drift.analysis: counted decimals give the sorted tests' figures", "[drift]") {
+    // Values with 3 decimals (counted, not sorted) against the statistics on the sorted values.
+    std::vector<double> a, b;
+    std::uint64_t x = 12345;
+    for (int i = 0; i < 4000; ++i) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        double u = double(x >> 11) / double(1ull << 53);
+        a.push_back(std::round(u * 5000) / 1000);
+        b.push_back(i % 9 == 0 ? std::nan("") : std::round(u * u * 6000) / 1000);
+    }
+    auto ref = numeric("v", a), cur = numeric("v", b);
+    auto sa = ref.sorted_values(), sb = cur.sorted_values();
+    drift::Options o;
+    auto r = drift::compare_column(ref, cur, o);
+    REQUIRE(r);
+    CHECK(r->method == "wasserstein");
+    double mean = 0, var = 0;
+    for (double v : sa) mean += v / double(sa.size());
+    for (double v : sa) var += (v - mean) * (v - mean) / double(sa.size());
+    CHECK(r->statistic == Approx(drift::wasserstein_distance(sa, sb) / std::sqrt(var)).epsilon(1e-12));
+    auto distinct = sa;
+    CHECK(r->reference_unique == std::size_t(std::unique(distinct.begin(), distinct.end()) - distinct.begin()));
+    CHECK(r->current_missing == 445);
+    // The histogram: numpy's 30 bins over both sides, the last one closed.
+    double lo = std::min(sa.front(), sb.front()), hi = std::max(sa.back(), sb.back());
+    REQUIRE(r->histogram.edges.size() == 31);
+    CHECK(r->histogram.edges.front() == lo);
+    CHECK(r->histogram.edges.back() == hi);
+    double in_first = double(std::count_if(sb.begin(), sb.end(), [&](double v) { return v < r->histogram.edges[1]; }));
+    CHECK(r->histogram.current.front() == in_first);
+    CHECK(r->histogram.reference.back() ==
+          double(std::count_if(sa.begin(), sa.end(), [&](double v) { return v >= r->histogram.edges[29]; })));
+    // A test that walks the sorted values gets them back from the counts.
+    REQUIRE(drift::add_method_option(o, "ks"));
+    auto ks = drift::compare_column(ref, cur, o);
+    REQUIRE(ks);
+    auto want = drift::ks_2samp(sa, sb);
+    CHECK(ks->statistic == want.statistic);
+    CHECK(ks->score == want.p_value);
 }

@@ -82,3 +82,66 @@ TEST_CASE("drift.profile: sorted values of a large column (radix sort) equal std
     for (std::size_t i = 0; i < got.size(); ++i) same &= got[i] == want[i];
     CHECK(same);
 }
+
+namespace {
+// The tally by sorting: distinct values of both sides with their counts.
+drift::Tally tally_by_sorting(std::vector<double> a, std::vector<double> b) {
+    std::erase_if(a, [](double v) { return std::isnan(v); });
+    std::erase_if(b, [](double v) { return std::isnan(v); });
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    drift::Tally t;
+    std::size_t i = 0, j = 0;
+    while (i < a.size() || j < b.size()) {
+        double v = j >= b.size() || (i < a.size() && a[i] <= b[j]) ? a[i] : b[j];
+        double ca = 0, cb = 0;
+        for (; i < a.size() && a[i] == v; ++i) ++ca;
+        for (; j < b.size() && b[j] == v; ++j) ++cb;
+        t.values.push_back(v);
+        t.ref_counts.push_back(ca);
+        t.cur_counts.push_back(cb);
+    }
+    return t;
+}
+} // namespace
+
+TEST_CASE("drift.profile: decimals on a grid are counted, and the tally equals sorting's", "[drift]") {
+    std::vector<double> a, b;
+    std::uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 5000; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double k = double(x % 2001) - 1000.0;
+        // Integers first, two decimals later (the count moves to the finer grid), -0.0 and NaN.
+        a.push_back(i < 300 ? std::round(k / 10) : i % 50 == 0 ? std::nan("") : i % 77 == 0 ? -0.0 : k / 100);
+        b.push_back(i % 3 == 0 ? (k + 30) / 10 : std::round(k / 7) / 100);
+    }
+    auto got = drift::tally_on_grid(a, b);
+    REQUIRE(got);
+    auto want = tally_by_sorting(a, b);
+    CHECK(got->values == want.values);
+    CHECK(got->ref_counts == want.ref_counts);
+    CHECK(got->cur_counts == want.cur_counts);
+    // Decimals as the CSV parser reads them: "0.1", "2.675", "-1e-3".
+    auto small = drift::tally_on_grid(std::vector<double>{0.1, 2.675, -1e-3, 0.1}, std::vector<double>{0.3});
+    REQUIRE(small);
+    CHECK(small->values == std::vector<double>{-1e-3, 0.1, 0.3, 2.675});
+    CHECK(small->ref_counts == std::vector<double>{1, 2, 0, 1});
+}
+
+TEST_CASE("drift.profile: values off a grid, infinite or spread thin are left to sorting", "[drift]") {
+    std::vector<double> grid{1.5, 2.25, 3};
+    CHECK(!drift::tally_on_grid(grid, std::vector<double>{1.0 / 3}));       // not a short decimal
+    CHECK(!drift::tally_on_grid(grid, std::vector<double>{0.1 + 0.2}));     // 0.30000000000000004
+    CHECK(!drift::tally_on_grid(grid, std::vector<double>{INFINITY}));
+    CHECK(!drift::tally_on_grid(grid, std::vector<double>{1e9, 0.001}));    // 10^12 steps for 5 values
+    CHECK(!drift::tally_on_grid(std::vector<double>{NAN}, std::vector<double>{NAN}));
+    std::vector<double> late(1000, 1.0);
+    late.push_back(1.0 / 3); // after the values the decimals are guessed from
+    CHECK(!drift::tally_on_grid(late, grid));
+    late.back() = 0.25; // a finer grid than the first values': counted again on it
+    auto finer = drift::tally_on_grid(late, std::vector<double>{1, 2});
+    REQUIRE(finer);
+    CHECK(finer->values == std::vector<double>{0.25, 1, 2});
+    CHECK(finer->ref_counts == std::vector<double>{1, 1000, 0});
+    CHECK(drift::tally_on_grid(grid, std::vector<double>{-7, 100}));
+}
