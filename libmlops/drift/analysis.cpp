@@ -88,8 +88,8 @@ Prepared prepare(const ColumnProfile& ref, const ColumnProfile& cur, ColumnProfi
     p.numeric = ref.type == ColumnType::numeric;
     if (p.numeric && ref.present() > 0 && cur.present() > 0) {
         if (auto t = tally_on_grid(ref.values, cur.values)) {
-            if (own_ref) std::vector<double>().swap(own_ref->values);
-            if (own_cur) std::vector<double>().swap(own_cur->values);
+            if (own_ref) ml::Numbers().swap(own_ref->values);
+            if (own_cur) ml::Numbers().swap(own_cur->values);
             p.key_values = std::move(t->values);
             p.ref_counts = std::move(t->ref_counts);
             p.cur_counts = std::move(t->cur_counts);

@@ -91,13 +91,13 @@ void radix_sort(std::vector<std::uint64_t>& keys) {
 namespace {
 
 // The non-missing values of `values`, sorted; with `consume` (= &values), they are freed once read.
-std::vector<double> sorted_copy(const std::vector<double>& values, std::size_t present, std::vector<double>* consume) {
+std::vector<double> sorted_copy(std::span<const double> values, std::size_t present, ml::Numbers* consume) {
     std::vector<double> out;
     if (present < 4096) {
         out.reserve(present);
         for (double v : values)
             if (!std::isnan(v)) out.push_back(v);
-        if (consume) std::vector<double>().swap(*consume);
+        if (consume) ml::Numbers().swap(*consume);
         std::sort(out.begin(), out.end());
         return out;
     }
@@ -105,7 +105,7 @@ std::vector<double> sorted_copy(const std::vector<double>& values, std::size_t p
     keys.reserve(present);
     for (double v : values)
         if (!std::isnan(v)) keys.push_back(key_of(v));
-    if (consume) std::vector<double>().swap(*consume);
+    if (consume) ml::Numbers().swap(*consume);
     radix_sort(keys);
     out.resize(keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i) out[i] = value_of(keys[i]);
@@ -224,12 +224,18 @@ util::Error relabel(util::Error e, const std::string& path, const std::string& l
 
 namespace {
 
-bool is_number(std::string_view s) {
-    if (s.size() > 1 && s.front() == '+') s.remove_prefix(1); // the CSV reader takes "+3"
-    double v;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return ec == std::errc() && p == s.data() + s.size();
-}
+// Sniffing: every column read as text, typed by its non-missing values in the first `limit` rows.
+struct TypeSniffer {
+    std::vector<ColumnType> types;
+    std::size_t rows = 0, limit = 0;
+    void number(std::size_t, double) {}
+    void text(std::size_t j, std::string_view v) {
+        if (rows >= limit || types[j] == ColumnType::categorical || v.empty() || ml::is_missing_token(v)) return;
+        double x;
+        types[j] = ml::csv_detail::parse_number(v, x) ? ColumnType::numeric : ColumnType::categorical;
+    }
+    void row() { ++rows; }
+};
 
 } // namespace
 
@@ -238,26 +244,15 @@ util::Result<Sniffed> sniff(const std::string& path, const std::string& label, s
     if (!reader) return util::fail(relabel(reader.error(), path, label));
     Sniffed s;
     s.header = reader->header();
-    ml::CsvOptions opts;
-    opts.text_columns = s.header;
-    auto frame = reader->next(rows, opts);
-    if (!frame) return util::fail(relabel(frame.error(), path, label));
-    if (frame->rows == 0) return util::fail(util::Error::usage(fmt::format("{}: no data rows (only a header line)", label)));
-    for (const auto& name : s.header) {
-        const ml::Column* c = frame->find(name);
-        ColumnType t = ColumnType::empty;
-        if (c) {
-            for (const auto& v : c->texts) {
-                if (v.empty() || ml::is_missing_token(v)) continue;
-                if (!is_number(v)) {
-                    t = ColumnType::categorical;
-                    break;
-                }
-                t = ColumnType::numeric;
-            }
-        }
-        s.types.push_back(t);
-    }
+    TypeSniffer sniffer;
+    sniffer.types.assign(s.header.size(), ColumnType::empty);
+    sniffer.limit = rows;
+    const std::vector<bool> all_text(s.header.size(), true);
+    while (sniffer.rows < rows && !reader->done())
+        for (auto range : reader->take(std::size_t(1) << 20, 1))
+            if (auto st = reader->scan(range, all_text, sniffer); !st) return util::fail(relabel(st.error(), path, label));
+    if (sniffer.rows == 0) return util::fail(util::Error::usage(fmt::format("{}: no data rows (only a header line)", label)));
+    s.types = std::move(sniffer.types);
     return s;
 }
 
@@ -305,6 +300,168 @@ util::Result<PairPlan> plan_pair(const Sniffed& ref, const std::string& ref_labe
     return plan;
 }
 
+namespace {
+
+std::uint64_t text_hash(std::string_view s) {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+    }
+    if (i < s.size()) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, s.data() + i, s.size() - i);
+        h = (h ^ w) * 0x94D049BB133111EBull;
+    }
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    return h ^ (h >> 32);
+}
+
+// The counts of one text column's values in one range of the file: an open-addressing table, as
+// a categorical column has few values and std::unordered_map's nodes and hashing cost more than
+// the parsing does.
+class TextCounter {
+  public:
+    void add(std::string_view v) {
+        if (m_slots.empty()) m_slots.assign(64, 0);
+        const std::uint64_t h = text_hash(v);
+        const std::size_t mask = m_slots.size() - 1;
+        for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+            std::uint32_t s = m_slots[i];
+            if (s == 0) {
+                m_entries.push_back({std::string(v), 1, h});
+                m_slots[i] = std::uint32_t(m_entries.size());
+                if (m_entries.size() * 2 > m_slots.size()) rehash();
+                return;
+            }
+            Entry& e = m_entries[s - 1];
+            if (e.hash == h && e.key == v) {
+                ++e.count;
+                return;
+            }
+        }
+    }
+    // Adds the counts into `counts`.
+    template <class Map> void merge_into(Map& counts) const {
+        for (const auto& e : m_entries) {
+            auto it = counts.find(std::string_view(e.key));
+            if (it == counts.end())
+                counts.emplace(e.key, e.count);
+            else
+                it->second += e.count;
+        }
+    }
+
+  private:
+    struct Entry {
+        std::string key;
+        std::size_t count;
+        std::uint64_t hash;
+    };
+    void rehash() {
+        m_slots.assign(m_slots.size() * 2, 0);
+        const std::size_t mask = m_slots.size() - 1;
+        for (std::size_t k = 0; k < m_entries.size(); ++k) {
+            std::size_t i = m_entries[k].hash & mask;
+            while (m_slots[i] != 0) i = (i + 1) & mask;
+            m_slots[i] = std::uint32_t(k + 1);
+        }
+    }
+    std::vector<Entry> m_entries;
+    std::vector<std::uint32_t> m_slots; // index + 1 into m_entries; 0 = free
+};
+
+// What one thread keeps of one range of the file, in the profile's column order: numbers go
+// straight to their rows in the profile's columns, text values are counted.
+struct RangeProfile {
+    const std::vector<int>* slot = nullptr; // header column -> profile column, -1 = not kept
+    std::vector<double*> out;               // numeric profile column -> this range's first row
+    std::vector<std::size_t> missing;
+    std::vector<TextCounter> texts;
+    std::size_t rows = 0;
+
+    void number(std::size_t j, double v) {
+        auto k = std::size_t((*slot)[j]);
+        out[k][rows] = v;
+        if (std::isnan(v)) ++missing[k];
+    }
+    void text(std::size_t j, std::string_view v) {
+        int k = (*slot)[j];
+        if (k < 0) return;
+        if (v.empty() || ml::is_missing_token(v))
+            ++missing[std::size_t(k)];
+        else
+            texts[std::size_t(k)].add(v);
+    }
+    void row() { ++rows; }
+};
+
+// Without a chunk hook nothing needs whole rows: the file is taken in batches of byte ranges; the
+// records of each range are counted, then each range is parsed by one thread straight into its
+// rows of the numeric columns and into its own text counts (no string per cell), which are added
+// up after the batch.
+util::Status read_ranges(ml::CsvReader& reader, DatasetProfile& p, const ReadOptions& opts) {
+    const auto& header = reader.header();
+    std::vector<int> slot(header.size(), -1);
+    std::vector<bool> is_text(header.size(), true); // columns not kept are skipped as text
+    for (std::size_t k = 0; k < p.columns.size(); ++k) {
+        auto j = std::size_t(std::find(header.begin(), header.end(), p.columns[k].name) - header.begin());
+        slot[j] = int(k);
+        is_text[j] = p.columns[k].type != ColumnType::numeric;
+    }
+    const unsigned threads = opts.threads ? opts.threads : util::default_jobs();
+    const std::size_t batch = opts.chunk_bytes ? opts.chunk_bytes : std::size_t(threads) * (8 << 20);
+    const std::size_t pieces = std::size_t(threads) * 2;
+    const std::size_t start = reader.position();
+    while (!reader.done()) {
+        auto ranges = reader.take(batch, pieces);
+        std::vector<std::size_t> first(ranges.size() + 1, 0);
+        MLOPS_TRYV(util::parallel_for(ranges.size(), threads, [&](std::size_t i) -> util::Status {
+            first[i + 1] = reader.count_records(ranges[i]);
+            return {};
+        }));
+        for (std::size_t i = 0; i < ranges.size(); ++i) first[i + 1] += first[i];
+        const std::size_t rows = first.back(), total = p.rows + rows;
+        // Room for the whole file at the bytes per row so far (5% over): the columns grow once.
+        const auto expect = std::size_t(double(total) * double(reader.size() - start) / double(reader.position() - start) * 1.05);
+        for (auto& col : p.columns) {
+            col.rows += rows;
+            if (col.type != ColumnType::numeric) continue;
+            if (col.values.capacity() < total) col.values.reserve(std::max(expect, total));
+            col.values.resize(total); // not zeroed: every row is written below
+        }
+        std::vector<RangeProfile> parts(ranges.size());
+        MLOPS_TRYV(util::parallel_for(ranges.size(), threads, [&](std::size_t i) -> util::Status {
+            // On this thread's stack while it scans: neighbours in `parts` share cache lines, and
+            // the row counter changes every row.
+            RangeProfile part;
+            part.slot = &slot;
+            part.out.assign(p.columns.size(), nullptr);
+            for (std::size_t k = 0; k < p.columns.size(); ++k)
+                if (p.columns[k].type == ColumnType::numeric) part.out[k] = p.columns[k].values.data() + p.rows + first[i];
+            part.missing.assign(p.columns.size(), 0);
+            part.texts.resize(p.columns.size());
+            auto st = reader.scan(ranges[i], is_text, part);
+            parts[i] = std::move(part);
+            return st;
+        }));
+        for (std::size_t k = 0; k < p.columns.size(); ++k)
+            for (auto& part : parts) {
+                p.columns[k].missing += part.missing[k];
+                part.texts[k].merge_into(p.columns[k].counts);
+            }
+        p.rows = total;
+        reader.release_parsed();
+    }
+    return {};
+}
+
+} // namespace
+
 util::Result<DatasetProfile> read_profile(const std::string& path, const std::string& label,
                                           const ReadOptions& opts, const ChunkHook& hook) {
     auto reader = ml::CsvReader::open(path);
@@ -320,6 +477,11 @@ util::Result<DatasetProfile> read_profile(const std::string& path, const std::st
         c.name = name;
         c.type = text.count(name) ? ColumnType::categorical : ColumnType::numeric;
         p.columns.push_back(std::move(c));
+    }
+    if (!hook) {
+        if (auto st = read_ranges(*reader, p, opts); !st) return util::fail(relabel(st.error(), path, label));
+        if (p.rows == 0) return util::fail(util::Error::usage(fmt::format("{}: no data rows (only a header line)", label)));
+        return p;
     }
     ml::CsvOptions csv;
     csv.text_columns = opts.text_columns;

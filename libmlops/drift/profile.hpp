@@ -31,7 +31,7 @@ struct ColumnProfile {
     std::string name;
     ColumnType type = ColumnType::empty;
     std::size_t rows = 0, missing = 0;
-    std::vector<double> values;                            // numeric: one per row, NaN = missing
+    ml::Numbers values;                                    // numeric: one per row, NaN = missing
     std::unordered_map<std::string, std::size_t, TextHash, std::equal_to<>> counts; // categorical: non-missing values
 
     void add_number(double v);
@@ -78,7 +78,8 @@ util::Result<Sniffed> sniff(const std::string& path, const std::string& label, s
 struct ReadOptions {
     std::vector<std::string> columns;      // the columns to keep, in report order
     std::vector<std::string> text_columns; // read as text; every other kept column is numeric
-    std::size_t chunk_rows = 65536;
+    std::size_t chunk_rows = 65536;  // with a chunk hook: rows a chunk
+    std::size_t chunk_bytes = 0;     // without: bytes a batch (0: 8 MiB per thread)
     unsigned threads = 0;
 };
 

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -68,6 +70,55 @@ Frame take_rows(const Frame& f, const std::vector<std::size_t>& rows);
 // True for the spellings of a missing value: "", NA, N/A, NaN, nan, null, None.
 bool is_missing_token(std::string_view field);
 
+namespace csv_detail {
+// Parses the number starting at p (the common case in place, else std::from_chars); returns the
+// first character after it, or nullptr when no number starts there.
+const char* scan_number(const char* p, const char* end, double& out);
+// The whole of s as a number, inf and nan included.
+bool parse_number(std::string_view s, double& out);
+// The next field of `line` from `pos` (trimmed; quotes removed into `scratch`); pos moves past the
+// separator, beyond line.size() after the last field.
+std::string_view next_field(std::string_view line, std::size_t& pos, std::string& scratch);
+std::size_t count_fields(std::string_view line);
+bool blank(std::string_view line);
+
+// Parses one record: number(j, value) for every numeric column j (NaN when missing), text(j, field)
+// for every text column (the trimmed field as written; the view lives until the next field).
+// Returns "" or what is wrong, to follow "FILE: line N": ", column 'x': 'abc' is not a number" or
+// ": 3 fields, the header has 4".
+template <class Number, class Text>
+std::string parse_record(std::string_view line, const std::vector<std::string>& header, const std::vector<bool>& is_text,
+                         std::string& scratch, Number&& number, Text&& text) {
+    const std::size_t ncols = header.size();
+    const char* line_end = line.data() + line.size();
+    std::size_t fpos = 0, j = 0;
+    for (; j < ncols && fpos <= line.size(); ++j) {
+        if (!is_text[j]) {
+            // Fast path: a plain number followed by the separator, parsed in place.
+            double v;
+            const char* q = scan_number(line.data() + fpos, line_end, v);
+            if (q && (q == line_end ? j + 1 == ncols : *q == ',')) {
+                number(j, v);
+                fpos = std::size_t(q - line.data()) + 1;
+                continue;
+            }
+        }
+        auto field = next_field(line, fpos, scratch);
+        if (is_text[j]) {
+            text(j, field);
+            continue;
+        }
+        double v = std::numeric_limits<double>::quiet_NaN();
+        if (!is_missing_token(field) && !parse_number(field, v))
+            return ", column '" + header[j] + "': '" + std::string(field) + "' is not a number";
+        number(j, v);
+    }
+    if (j < ncols || fpos <= line.size())
+        return ": " + std::to_string(count_fields(line)) + " fields, the header has " + std::to_string(ncols);
+    return {};
+}
+} // namespace csv_detail
+
 // Reads a CSV file chunk by chunk (predict streams over its input this way).
 class CsvReader {
   public:
@@ -79,6 +130,8 @@ class CsvReader {
 
     const std::vector<std::string>& header() const { return m_header; }
     const std::string& path() const { return m_path; }
+    std::size_t size() const { return m_size; }       // bytes
+    std::size_t position() const { return m_pos; }    // bytes read (taken)
     // Parses up to max_rows further records (0 = all that are left); an empty frame at the end.
     util::Result<Frame> next(std::size_t max_rows, const CsvOptions& opts);
     bool done() const { return m_pos >= m_size; }
@@ -87,7 +140,25 @@ class CsvReader {
     // does not keep all of it resident.
     void release_parsed();
 
+    // For callers that parse records themselves: the next `bytes` or so of the file (at least one
+    // record), cut at line ends into up to `pieces` byte ranges, each taken by one thread to scan.
+    struct Range {
+        std::size_t begin = 0, end = 0;
+    };
+    std::vector<Range> take(std::size_t bytes, std::size_t pieces);
+    // The records (non-blank lines) of a range: scan's sink.row() calls to come.
+    std::size_t count_records(Range r) const;
+    // Parses the records of a range from take() (blank lines skipped) into `sink`:
+    // sink.number(j, v), sink.text(j, field) as csv_detail::parse_record calls them, then
+    // sink.row() after each record. Ranges may be scanned on several threads at once. Errors name
+    // the file and the line.
+    template <class Sink> util::Status scan(Range r, const std::vector<bool>& is_text, Sink& sink) const;
+    // Which columns of the header are in `text_columns`.
+    std::vector<bool> text_mask(const std::vector<std::string>& text_columns) const;
+
   private:
+    // The line number of the line starting at byte `offset` (counted from the start: for errors).
+    std::size_t line_at(std::size_t offset) const;
     CsvReader() = default;
     std::string m_path;
     const char* m_data = nullptr;
@@ -97,6 +168,26 @@ class CsvReader {
     std::size_t m_released = 0; // bytes from the start handed back by release_parsed
     std::vector<std::string> m_header;
 };
+
+template <class Sink> util::Status CsvReader::scan(Range r, const std::vector<bool>& is_text, Sink& sink) const {
+    std::string scratch;
+    std::size_t pos = r.begin;
+    while (pos < r.end) {
+        const void* nl = std::memchr(m_data + pos, '\n', r.end - pos);
+        std::size_t stop = nl ? std::size_t(static_cast<const char*>(nl) - m_data) : r.end;
+        std::string_view line(m_data + pos, stop - pos);
+        std::size_t start = pos;
+        pos = stop + 1;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (csv_detail::blank(line)) continue;
+        auto wrong = csv_detail::parse_record(
+            line, m_header, is_text, scratch, [&](std::size_t j, double v) { sink.number(j, v); },
+            [&](std::size_t j, std::string_view f) { sink.text(j, f); });
+        if (!wrong.empty()) return util::fail(util::Error::usage(m_path + ": line " + std::to_string(line_at(start)) + wrong));
+        sink.row();
+    }
+    return {};
+}
 
 // The whole file; a file with no data rows is an error naming it.
 util::Result<Frame> read_csv(const std::string& path, const CsvOptions& opts);

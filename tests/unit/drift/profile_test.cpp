@@ -20,7 +20,7 @@ TEST_CASE("drift.profile: types from the first rows, counts and missing cells pe
     auto plan = drift::plan_pair(*sn, "a.csv", *sn, "b.csv", false);
     REQUIRE(plan);
     CHECK(plan->read.text_columns == std::vector<std::string>{"color", "empty"});
-    plan->read.chunk_rows = 1; // one row per chunk: the profile must not depend on the chunking
+    plan->read.chunk_bytes = 1; // one row per batch: the profile must not depend on the chunking
     auto p = drift::read_profile(s / "a.csv", "a.csv", plan->read);
     REQUIRE(p);
     CHECK(p->rows == 3);

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <string>
 
 #include <mlops/ml/csv.hpp>
 
@@ -128,4 +131,49 @@ TEST_CASE("ml.csv: take_rows keeps the rows' line numbers", "[ml]") {
     CHECK(t.columns[1].texts[1] == "x");
     CHECK(t.line_of(0) == 4);
     CHECK(t.line_of(1) == 2);
+}
+
+TEST_CASE("ml.csv: scan_number reads what std::from_chars reads", "[ml]") {
+    // Random numbers of every shape, followed by more text or ending the buffer.
+    std::uint64_t x = 0x9E3779B97F4A7C15ull;
+    auto next = [&] {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        return x;
+    };
+    int checked = 0;
+    for (int i = 0; i < 200000; ++i) {
+        std::string n;
+        if (next() % 4 == 0) n += next() % 2 ? '-' : '+';
+        auto digits = [&](std::size_t count) {
+            for (std::size_t k = 0; k < count; ++k) n += char('0' + next() % 10);
+        };
+        digits(next() % 22);
+        if (next() % 3) {
+            n += '.';
+            digits(next() % 22);
+        }
+        if (next() % 8 == 0) {
+            n += next() % 2 ? 'e' : 'E';
+            if (next() % 2) n += '-';
+            digits(1 + next() % 3);
+        }
+        std::string tail = next() % 2 ? ",12345678x9" : "";
+        std::string buf = n + tail;
+        double got = -1;
+        const char* end = ml::csv_detail::scan_number(buf.data(), buf.data() + buf.size(), got);
+        std::string_view plain = n;
+        if (!plain.empty() && plain.front() == '+') plain.remove_prefix(1);
+        double want = -1;
+        auto [q, ec] = std::from_chars(plain.data(), plain.data() + plain.size(), want);
+        bool valid = ec == std::errc() && q == plain.data() + plain.size() && plain.find_first_of("0123456789") < plain.find_first_of("eE");
+        INFO("'" << buf << "'");
+        if (!valid) {
+            CHECK((end == nullptr || end != buf.data() + n.size()));
+            continue;
+        }
+        REQUIRE(end == buf.data() + n.size());
+        REQUIRE(got == want);
+        ++checked;
+    }
+    CHECK(checked > 100000);
 }
