@@ -204,6 +204,7 @@ int run_drift(Context& ctx, const DriftOptions& opts) {
     for (const auto& w : plan.warnings) ctx.warn(w);
     plan.read.chunk_rows = opts.chunk_rows;
     plan.read.threads = unsigned(opts.threads);
+    plan.read.keep_rows = o.multivariate; // only the multivariate check needs the rows
 
     // The LibTorch plugin is loaded only here, with --model.
     std::unique_ptr<ModelRun> model;

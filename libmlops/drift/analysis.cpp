@@ -87,7 +87,10 @@ Prepared prepare(const ColumnProfile& ref, const ColumnProfile& cur, ColumnProfi
     Prepared p;
     p.numeric = ref.type == ColumnType::numeric;
     if (p.numeric && ref.present() > 0 && cur.present() > 0) {
-        if (auto t = tally_on_grid(ref.values, cur.values)) {
+        // Columns counted as they were read, or counted now; a counted column beside one that
+        // was not is sorted with it (its values expanded from the counts).
+        auto t = ref.counted || cur.counted ? pooled_counts(ref, cur) : tally_on_grid(ref.values, cur.values);
+        if (t) {
             if (own_ref) ml::Numbers().swap(own_ref->values);
             if (own_cur) ml::Numbers().swap(own_cur->values);
             p.key_values = std::move(t->values);
@@ -492,7 +495,13 @@ util::Result<Report> analyze_profiles(const DatasetProfile& ref, const DatasetPr
         std::vector<std::string> numeric;
         for (const auto& n : names)
             if (n != o.target && n != o.prediction && ref.find(n)->type == ColumnType::numeric) numeric.push_back(n);
-        rep.multivariate = reconstruction_drift(ref, cur, numeric, o.multivariate_chunks, o.threads);
+        bool rows = std::none_of(numeric.begin(), numeric.end(), [&](const std::string& n) {
+            return ref.find(n)->counted || cur.find(n)->counted;
+        });
+        if (rows)
+            rep.multivariate = reconstruction_drift(ref, cur, numeric, o.multivariate_chunks, o.threads);
+        else
+            rep.multivariate.note = "the values were counted, not kept in row order (read without keep_rows)";
     }
     MLOPS_TRYV(util::parallel_for(names.size(), o.threads, [&](std::size_t i) -> util::Status {
         rep.columns[i] = MLOPS_TRY(compare_column_impl(*ref.find(names[i]), *cur.find(names[i]), o,

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -133,78 +134,203 @@ int decimals_of(double x) {
     return -1;
 }
 
-// Grid steps of a column: one count per step from `first`. Returns the first value off the grid
-// (the counts are then incomplete), or nullopt.
-std::optional<double> count_on_grid(std::span<const double> values, double scale, double first, std::vector<std::uint32_t>& counts) {
-    for (double x : values) {
-        if (std::isnan(x)) continue;
-        double k = std::rint(x * scale);
-        if (k / scale != x) return x;
-        ++counts[std::size_t(k - first)];
+// Counts one column's values per step of its decimal grid, fed a batch at a time: the decimals
+// from the first values (finer ones later re-map the counts), the range grown as values arrive
+// (by a quarter more each time, so growing is rare). A value that is not a short decimal, or a
+// grid of more than max(2^22, 2 x values) steps (16 MiB of counts, or 8 bytes a value), ends the
+// counting: the values counted so far and the rest are then kept as they are (spilled), for sorting.
+class GridCounter {
+  public:
+    void add(std::span<const double> values) {
+        if (m_failed) return spill_rest(values);
+        if (m_decimals < 0 && !choose_decimals(values)) return fail(values);
+        if (m_decimals < 0) return; // nothing but missing values so far
+        if (m_counts.empty()) {
+            // The first values: the range they span at once, not grown one value at a time.
+            double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+            for (double x : values)
+                if (!std::isnan(x)) {
+                    lo = std::min(lo, x);
+                    hi = std::max(hi, x);
+                }
+            if (!(lo <= hi)) return;
+            if (!std::isfinite(lo) || !std::isfinite(hi) || !cover(lo, hi)) return fail(values);
+        }
+        // One pass: a value on the grid and in the range is counted; anything else is rare.
+        double scale = m_scale, first = m_first, size = double(m_counts.size());
+        std::uint32_t* counts = m_counts.data();
+        std::size_t counted = 0;
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            double x = values[i];
+            if (std::isnan(x)) continue;
+            double k = std::rint(x * scale);
+            double at = k - first;
+            bool on_grid = k / scale == x;
+            if (on_grid && at >= 0 && at < size) {
+                ++counts[std::size_t(at)];
+                ++counted;
+                continue;
+            }
+            m_present += std::exchange(counted, 0);
+            if (on_grid && std::isfinite(x) && cover(x, x)) { // beyond the range: grown
+                first = m_first;
+                size = double(m_counts.size());
+                counts = m_counts.data();
+                ++counts[std::size_t(k - first)];
+                ++m_present;
+                continue;
+            }
+            // Off this grid: a finer one (counted from here), or no grid at all.
+            int d = on_grid ? -1 : decimals_of(x);
+            if (d > m_decimals && refine(d)) return add(values.subspan(i));
+            return fail(values.subspan(i));
+        }
+        m_present += counted;
     }
-    return std::nullopt;
+    bool failed() const { return m_failed; }
+    // The distinct values ascending with their counts (when not failed).
+    void finish(std::vector<double>& values, std::vector<double>& counts) const {
+        for (std::size_t i = 0; i < m_counts.size(); ++i)
+            if (m_counts[i]) {
+                values.push_back((m_first + double(i)) / m_scale);
+                counts.push_back(double(m_counts[i]));
+            }
+    }
+    // Everything added, as values in no particular order (when failed).
+    ml::Numbers& spilled() { return m_spill; }
+
+  private:
+    bool choose_decimals(std::span<const double> values) {
+        int decimals = -1;
+        std::size_t seen = 0;
+        for (std::size_t i = 0; i < values.size() && seen < 256; ++i) {
+            if (std::isnan(values[i])) continue;
+            ++seen;
+            int d = decimals_of(values[i]);
+            if (d < 0) return false;
+            decimals = std::max(decimals, d);
+        }
+        if (decimals >= 0) {
+            m_decimals = decimals;
+            m_scale = k_grid_pow10[decimals];
+        }
+        return true;
+    }
+    std::size_t limit() const { return std::max(std::size_t(1) << 22, 2 * m_present); }
+    // Grows the counts to take [lo, hi].
+    bool cover(double lo, double hi) {
+        if (m_decimals < 0) return false;
+        double a = std::rint(lo * m_scale), b = std::rint(hi * m_scale);
+        if (std::fabs(a) >= k_max_grid_index || std::fabs(b) >= k_max_grid_index) return false;
+        if (m_counts.empty()) {
+            if (b - a >= double(limit())) return false;
+            m_first = a;
+            m_counts.assign(std::size_t(b - a) + 1, 0);
+            return true;
+        }
+        double last = m_first + double(m_counts.size()) - 1;
+        if (a >= m_first && b <= last) return true;
+        double slack = std::floor(double(m_counts.size()) / 4);
+        double first = a < m_first ? std::max(a - slack, -k_max_grid_index + 1) : m_first;
+        double end = b > last ? std::min(b + slack, k_max_grid_index - 1) : last;
+        if (end - first >= double(limit())) {
+            first = std::min(a, m_first);
+            end = std::max(b, last);
+            if (end - first >= double(limit())) return false;
+        }
+        std::vector<std::uint32_t> grown(std::size_t(end - first) + 1, 0);
+        std::copy(m_counts.begin(), m_counts.end(), grown.begin() + std::ptrdiff_t(m_first - first));
+        m_counts.swap(grown);
+        m_first = first;
+        return true;
+    }
+    // Moves the counts to the grid of `decimals` (each step becomes every 10^(d' - d)th).
+    bool refine(int decimals) {
+        double factor = k_grid_pow10[decimals - m_decimals];
+        double steps = (double(m_counts.size()) - 1) * factor + 1;
+        if (m_counts.empty()) {
+            m_decimals = decimals;
+            m_scale = k_grid_pow10[decimals];
+            return true;
+        }
+        if (steps >= double(limit()) || std::fabs(m_first * factor) >= k_max_grid_index) return false;
+        std::vector<std::uint32_t> fine(std::size_t(steps), 0);
+        for (std::size_t i = 0; i < m_counts.size(); ++i) fine[std::size_t(double(i) * factor)] = m_counts[i];
+        m_counts.swap(fine);
+        m_first *= factor;
+        m_decimals = decimals;
+        m_scale = k_grid_pow10[decimals];
+        return true;
+    }
+    void fail(std::span<const double> rest) {
+        m_failed = true;
+        for (std::size_t i = 0; i < m_counts.size(); ++i)
+            if (m_counts[i]) m_spill.insert(m_spill.end(), m_counts[i], (m_first + double(i)) / m_scale);
+        std::vector<std::uint32_t>().swap(m_counts);
+        spill_rest(rest);
+    }
+    void spill_rest(std::span<const double> rest) {
+        for (double x : rest)
+            if (!std::isnan(x)) m_spill.push_back(x);
+    }
+
+    int m_decimals = -1;
+    double m_scale = 1, m_first = 0;
+    std::size_t m_present = 0;
+    bool m_failed = false;
+    std::vector<std::uint32_t> m_counts;
+    ml::Numbers m_spill;
+};
+
+// Two sorted (value, count) lists pooled.
+Tally pool(const std::vector<double>& av, const std::vector<double>& ac, const std::vector<double>& bv, const std::vector<double>& bc) {
+    Tally t;
+    std::size_t i = 0, j = 0;
+    while (i < av.size() || j < bv.size()) {
+        bool take_a = j >= bv.size() || (i < av.size() && av[i] <= bv[j]);
+        bool take_b = i >= av.size() || (j < bv.size() && bv[j] <= av[i]);
+        t.values.push_back(take_a ? av[i] : bv[j]);
+        t.ref_counts.push_back(take_a ? ac[i++] : 0.0);
+        t.cur_counts.push_back(take_b ? bc[j++] : 0.0);
+    }
+    return t;
 }
 
 } // namespace
 
 std::optional<Tally> tally_on_grid(std::span<const double> ref, std::span<const double> cur) {
-    // The decimals from the first values of each side; a later value needing more fails the count.
-    int decimals = 0;
-    std::size_t present = 0;
-    for (auto side : {ref, cur}) {
-        std::size_t seen = 0;
-        for (std::size_t i = 0; i < side.size() && seen < 256; ++i) {
-            if (std::isnan(side[i])) continue;
-            ++seen;
-            int d = decimals_of(side[i]);
-            if (d < 0) return std::nullopt;
-            decimals = std::max(decimals, d);
-        }
-    }
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (auto side : {ref, cur})
-        for (double x : side)
-            if (!std::isnan(x)) {
-                lo = std::min(lo, x);
-                hi = std::max(hi, x);
-                ++present;
-            }
-    if (present == 0 || !std::isfinite(lo) || !std::isfinite(hi) || present >= std::numeric_limits<std::uint32_t>::max())
-        return std::nullopt;
-    // A value off the grid of the first values' decimals (integers first, fractions later) moves
-    // the count to its finer grid, a few times at most.
-    std::vector<std::uint32_t> ref_counts, cur_counts;
-    double scale = 0, first = 0;
-    std::size_t steps = 0;
-    for (int attempt = 0;; ++attempt) {
-        scale = k_grid_pow10[decimals];
-        first = std::rint(lo * scale);
-        const double last = std::rint(hi * scale);
-        if (std::fabs(first) >= k_max_grid_index || std::fabs(last) >= k_max_grid_index) return std::nullopt;
-        if (last - first >= double(2 * present + 65536)) return std::nullopt;
-        steps = std::size_t(last - first) + 1;
-        ref_counts.assign(steps, 0);
-        cur_counts.assign(steps, 0);
-        auto off = count_on_grid(ref, scale, first, ref_counts);
-        if (!off) off = count_on_grid(cur, scale, first, cur_counts);
-        if (!off) break;
-        int d = decimals_of(*off);
-        if (d <= decimals || attempt == 3) return std::nullopt;
-        decimals = d;
-    }
-    Tally t;
-    for (std::size_t i = 0; i < steps; ++i) {
-        if ((ref_counts[i] | cur_counts[i]) == 0) continue;
-        t.values.push_back((first + double(i)) / scale);
-        t.ref_counts.push_back(double(ref_counts[i]));
-        t.cur_counts.push_back(double(cur_counts[i]));
-    }
-    return t;
+    GridCounter a, b;
+    a.add(ref);
+    if (a.failed()) return std::nullopt;
+    b.add(cur);
+    if (b.failed()) return std::nullopt;
+    std::vector<double> av, ac, bv, bc;
+    a.finish(av, ac);
+    b.finish(bv, bc);
+    if (av.empty() && bv.empty()) return std::nullopt;
+    return pool(av, ac, bv, bc);
 }
 
-std::vector<double> ColumnProfile::sorted_values() const { return sorted_copy(values, present(), nullptr); }
+std::optional<Tally> pooled_counts(const ColumnProfile& ref, const ColumnProfile& cur) {
+    if (!ref.counted || !cur.counted) return std::nullopt;
+    return pool(ref.distinct, ref.distinct_counts, cur.distinct, cur.distinct_counts);
+}
 
-std::vector<double> ColumnProfile::take_sorted() { return sorted_copy(values, present(), &values); }
+namespace {
+std::vector<double> expand(const std::vector<double>& distinct, const std::vector<double>& counts) {
+    std::vector<double> out;
+    for (std::size_t i = 0; i < distinct.size(); ++i) out.insert(out.end(), std::size_t(counts[i]), distinct[i]);
+    return out;
+}
+} // namespace
+
+std::vector<double> ColumnProfile::sorted_values() const {
+    return counted ? expand(distinct, distinct_counts) : sorted_copy(values, present(), nullptr);
+}
+
+std::vector<double> ColumnProfile::take_sorted() {
+    return counted ? expand(distinct, distinct_counts) : sorted_copy(values, present(), &values);
+}
 
 const ColumnProfile* DatasetProfile::find(std::string_view name) const {
     for (const auto& c : columns)
@@ -380,13 +506,17 @@ class TextCounter {
 struct RangeProfile {
     const std::vector<int>* slot = nullptr; // header column -> profile column, -1 = not kept
     std::vector<double*> out;               // numeric profile column -> this range's first row
+    std::vector<std::vector<double>> numbers; // or, when counting, the range's values
     std::vector<std::size_t> missing;
     std::vector<TextCounter> texts;
     std::size_t rows = 0;
 
     void number(std::size_t j, double v) {
         auto k = std::size_t((*slot)[j]);
-        out[k][rows] = v;
+        if (out[k])
+            out[k][rows] = v;
+        else
+            numbers[k].push_back(v);
         if (std::isnan(v)) ++missing[k];
     }
     void text(std::size_t j, std::string_view v) {
@@ -400,10 +530,11 @@ struct RangeProfile {
     void row() { ++rows; }
 };
 
-// Without a chunk hook nothing needs whole rows: the file is taken in batches of byte ranges; the
-// records of each range are counted, then each range is parsed by one thread straight into its
-// rows of the numeric columns and into its own text counts (no string per cell), which are added
-// up after the batch.
+// Without a chunk hook nothing needs whole rows: the file is taken in batches of byte ranges, each
+// parsed by one thread into its own text counts (no string per cell) and its numbers. With
+// keep_rows the records of each range are counted first and the numbers go straight to their rows
+// in the profile's columns; without, they go to the range's buffers (kept for the next batch), from
+// which each column's GridCounter counts them after the batch.
 util::Status read_ranges(ml::CsvReader& reader, DatasetProfile& p, const ReadOptions& opts) {
     const auto& header = reader.header();
     std::vector<int> slot(header.size(), -1);
@@ -417,45 +548,70 @@ util::Status read_ranges(ml::CsvReader& reader, DatasetProfile& p, const ReadOpt
     const std::size_t batch = opts.chunk_bytes ? opts.chunk_bytes : std::size_t(threads) * (8 << 20);
     const std::size_t pieces = std::size_t(threads) * 2;
     const std::size_t start = reader.position();
+    const bool rows_kept = opts.keep_rows;
+    std::vector<GridCounter> grids(rows_kept ? 0 : p.columns.size());
+    std::vector<RangeProfile> parts;
     while (!reader.done()) {
         auto ranges = reader.take(batch, pieces);
         std::vector<std::size_t> first(ranges.size() + 1, 0);
-        MLOPS_TRYV(util::parallel_for(ranges.size(), threads, [&](std::size_t i) -> util::Status {
-            first[i + 1] = reader.count_records(ranges[i]);
-            return {};
-        }));
-        for (std::size_t i = 0; i < ranges.size(); ++i) first[i + 1] += first[i];
-        const std::size_t rows = first.back(), total = p.rows + rows;
-        // Room for the whole file at the bytes per row so far (5% over): the columns grow once.
-        const auto expect = std::size_t(double(total) * double(reader.size() - start) / double(reader.position() - start) * 1.05);
-        for (auto& col : p.columns) {
-            col.rows += rows;
-            if (col.type != ColumnType::numeric) continue;
-            if (col.values.capacity() < total) col.values.reserve(std::max(expect, total));
-            col.values.resize(total); // not zeroed: every row is written below
+        if (rows_kept) {
+            MLOPS_TRYV(util::parallel_for(ranges.size(), threads, [&](std::size_t i) -> util::Status {
+                first[i + 1] = reader.count_records(ranges[i]);
+                return {};
+            }));
+            for (std::size_t i = 0; i < ranges.size(); ++i) first[i + 1] += first[i];
+            const std::size_t total = p.rows + first.back();
+            // Room for the whole file at the bytes per row so far (5% over): the columns grow once.
+            const auto expect = std::size_t(double(total) * double(reader.size() - start) / double(reader.position() - start) * 1.05);
+            for (auto& col : p.columns) {
+                if (col.type != ColumnType::numeric) continue;
+                if (col.values.capacity() < total) col.values.reserve(std::max(expect, total));
+                col.values.resize(total); // not zeroed: every row is written below
+            }
         }
-        std::vector<RangeProfile> parts(ranges.size());
+        parts.resize(ranges.size());
         MLOPS_TRYV(util::parallel_for(ranges.size(), threads, [&](std::size_t i) -> util::Status {
             // On this thread's stack while it scans: neighbours in `parts` share cache lines, and
-            // the row counter changes every row.
-            RangeProfile part;
+            // the row counter changes every row. The buffers of the last batch are reused.
+            RangeProfile part = std::move(parts[i]);
             part.slot = &slot;
+            part.rows = 0;
             part.out.assign(p.columns.size(), nullptr);
-            for (std::size_t k = 0; k < p.columns.size(); ++k)
-                if (p.columns[k].type == ColumnType::numeric) part.out[k] = p.columns[k].values.data() + p.rows + first[i];
+            part.numbers.resize(p.columns.size());
+            for (std::size_t k = 0; k < p.columns.size(); ++k) {
+                part.numbers[k].clear();
+                if (rows_kept && p.columns[k].type == ColumnType::numeric) part.out[k] = p.columns[k].values.data() + p.rows + first[i];
+            }
             part.missing.assign(p.columns.size(), 0);
-            part.texts.resize(p.columns.size());
+            part.texts.assign(p.columns.size(), TextCounter());
             auto st = reader.scan(ranges[i], is_text, part);
             parts[i] = std::move(part);
             return st;
         }));
-        for (std::size_t k = 0; k < p.columns.size(); ++k)
+        std::size_t rows = 0;
+        for (const auto& part : parts) rows += part.rows;
+        MLOPS_TRYV(util::parallel_for(p.columns.size(), threads, [&](std::size_t k) -> util::Status {
+            auto& col = p.columns[k];
+            col.rows += rows;
             for (auto& part : parts) {
-                p.columns[k].missing += part.missing[k];
-                part.texts[k].merge_into(p.columns[k].counts);
+                col.missing += part.missing[k];
+                part.texts[k].merge_into(col.counts);
+                if (!rows_kept && col.type == ColumnType::numeric) grids[k].add(part.numbers[k]);
             }
-        p.rows = total;
+            return {};
+        }));
+        p.rows += rows;
         reader.release_parsed();
+    }
+    for (std::size_t k = 0; k < grids.size(); ++k) {
+        auto& col = p.columns[k];
+        if (col.type != ColumnType::numeric) continue;
+        if (grids[k].failed()) {
+            col.values = std::move(grids[k].spilled());
+        } else {
+            col.counted = true;
+            grids[k].finish(col.distinct, col.distinct_counts);
+        }
     }
     return {};
 }

@@ -33,11 +33,15 @@ struct ColumnProfile {
     std::size_t rows = 0, missing = 0;
     ml::Numbers values;                                    // numeric: one per row, NaN = missing
     std::unordered_map<std::string, std::size_t, TextHash, std::equal_to<>> counts; // categorical: non-missing values
+    // Numeric, read without keep_rows and every value a short decimal (see tally_on_grid): the
+    // distinct values ascending with their counts, and `values` empty.
+    bool counted = false;
+    std::vector<double> distinct, distinct_counts;
 
     void add_number(double v);
     void add_text(std::string_view v); // "" or a missing token counts as missing
     std::size_t present() const { return rows - missing; }
-    // Numeric: the non-missing values, sorted.
+    // Numeric: the non-missing values, sorted (also of a counted column).
     std::vector<double> sorted_values() const;
     // The same, consuming `values` (freed before the sort's scratch is taken).
     std::vector<double> take_sorted();
@@ -50,12 +54,14 @@ struct Tally {
 };
 
 // The tally by counting instead of sorting, when every value of both columns is a decimal with a
-// few digits after the point (x == k / 10^d exactly as the CSV parser rounds it, d <= 12, the same d
-// for all) and the grid from the smallest to the largest value has at most 2 x (rows of both) + 65536
-// steps: a CSV of prices, sensor readings or rounded figures, read at a few nanoseconds a value
-// (an array of counts per grid step) where sorting takes tens. nullopt otherwise (NaN skipped;
-// infinities, finer decimals or a sparse grid): the caller sorts.
+// few digits after the point (x == k / 10^d exactly as the CSV parser rounds it, d <= 12) and each
+// column's grid from its smallest to its largest value has at most max(2^22, 2 x values) steps: a CSV
+// of prices, sensor readings or rounded figures, read at a few nanoseconds a value (an array of
+// counts per grid step) where sorting takes tens. nullopt otherwise (NaN skipped; infinities,
+// finer decimals or a sparse grid): the caller sorts.
 std::optional<Tally> tally_on_grid(std::span<const double> ref, std::span<const double> cur);
+// Two counted columns pooled; nullopt unless both are counted.
+std::optional<Tally> pooled_counts(const ColumnProfile& ref, const ColumnProfile& cur);
 
 struct DatasetProfile {
     std::string label; // as the user named it (path, path@rev, oid)
@@ -80,6 +86,10 @@ struct ReadOptions {
     std::vector<std::string> text_columns; // read as text; every other kept column is numeric
     std::size_t chunk_rows = 65536;  // with a chunk hook: rows a chunk
     std::size_t chunk_bytes = 0;     // without: bytes a batch (0: 8 MiB per thread)
+    // Numeric values in row order (the multivariate check needs rows). Without (and without a
+    // chunk hook), short decimals are counted as they are read (ColumnProfile::counted): no
+    // memory per row.
+    bool keep_rows = true;
     unsigned threads = 0;
 };
 

@@ -4,7 +4,11 @@
 #include <cmath>
 #include <cstdint>
 
+#include <fmt/format.h>
+
+#include <mlops/drift/analysis.hpp>
 #include <mlops/drift/profile.hpp>
+#include <mlops/drift/report.hpp>
 
 #include "scratch.hpp"
 
@@ -144,4 +148,63 @@ TEST_CASE("drift.profile: values off a grid, infinite or spread thin are left to
     CHECK(finer->values == std::vector<double>{0.25, 1, 2});
     CHECK(finer->ref_counts == std::vector<double>{1, 1000, 0});
     CHECK(drift::tally_on_grid(grid, std::vector<double>{-7, 100}));
+}
+
+TEST_CASE("drift.profile: read without rows, short decimals are counted batch by batch", "[drift]") {
+    // Column a: integers first, then one decimal, then two, its range growing both ways; b: one
+    // value with many digits near the end (counting ends: the values are kept, unordered);
+    // c: full-precision floats from the start; d: missing cells.
+    test::Scratch s;
+    std::string csv = "a,b,c,d\n";
+    std::uint64_t x = 7;
+    for (int i = 0; i < 3000; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        long k = long(x % 2001) - 1000;
+        std::string a = i < 500 ? std::to_string(k / 10) : i < 1500 ? fmt::format("{:.1f}", double(k) * (1 + i / 500) / 10)
+                                                                    : fmt::format("{:.2f}", double(k) * (1 + i / 500) / 100);
+        std::string b = i == 2900 ? "0.1234567890123456789" : fmt::format("{:.3f}", double(k) / 1000);
+        std::string c = fmt::format("{}", double(k) / 3);
+        std::string d = i % 4 == 0 ? "NA" : std::to_string(k % 7);
+        csv += a + "," + b + "," + c + "," + d + "\n";
+    }
+    s.write("a.csv", csv);
+    auto sn = drift::sniff(s / "a.csv", "a.csv");
+    REQUIRE(sn);
+    auto plan = drift::plan_pair(*sn, "a.csv", *sn, "a.csv", false);
+    REQUIRE(plan);
+    plan->read.chunk_bytes = 997; // many batches
+    auto rows = drift::read_profile(s / "a.csv", "a.csv", plan->read);
+    plan->read.keep_rows = false;
+    auto counted = drift::read_profile(s / "a.csv", "a.csv", plan->read);
+    REQUIRE(rows);
+    REQUIRE(counted);
+    for (const char* name : {"a", "b", "c", "d"}) {
+        INFO(name);
+        const auto* r = rows->find(name);
+        const auto* c = counted->find(name);
+        CHECK(c->sorted_values() == r->sorted_values());
+        CHECK(c->missing == r->missing);
+        CHECK(c->rows == r->rows);
+    }
+    CHECK(counted->find("a")->counted);
+    CHECK(counted->find("a")->values.empty());
+    CHECK(counted->find("d")->counted);
+    CHECK(!counted->find("b")->counted);
+    CHECK(!counted->find("c")->counted);
+    // The same report either way (without the multivariate check, which needs rows).
+    drift::Options o;
+    o.multivariate = false;
+    auto want = drift::analyze(*rows, *rows, o);
+    auto got = drift::analyze(*counted, *rows, o);
+    REQUIRE(want);
+    REQUIRE(got);
+    CHECK(drift::to_json(*got).dump() == drift::to_json(*want).dump());
+    got = drift::analyze(*counted, *counted, o);
+    REQUIRE(got);
+    CHECK(drift::to_json(*got).dump() == drift::to_json(*want).dump());
+    o.multivariate = true;
+    got = drift::analyze(*counted, *counted, o);
+    REQUIRE(got);
+    CHECK(!got->multivariate.computed);
+    CHECK(got->multivariate.note.find("counted") != std::string::npos);
 }
