@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include <mlops/drift/analysis.hpp>
 #include <mlops/drift/html.hpp>
@@ -13,6 +14,7 @@
 #include <mlops/pipeline/record.hpp>
 #include <mlops/site/gather.hpp>
 #include <mlops/util/fs.hpp>
+#include <mlops/util/parallel.hpp>
 #include <mlops/util/paths.hpp>
 
 #include "data_cli.hpp"
@@ -178,8 +180,14 @@ int run_drift(Context& ctx, const DriftOptions& opts) {
 
     auto ref_in = data_input(ctx, opts.reference);
     auto cur_in = data_input(ctx, opts.current);
-    auto ref_sniff = util::value_or_throw(drift::sniff(ref_in.path, ref_in.label));
-    auto cur_sniff = util::value_or_throw(drift::sniff(cur_in.path, cur_in.label));
+    // Both files sniffed at once; the reference's error first.
+    std::optional<util::Result<drift::Sniffed>> sniffed[2];
+    (void)util::parallel_for(2, 2, [&](std::size_t i) -> util::Status {
+        sniffed[i] = i == 0 ? drift::sniff(ref_in.path, ref_in.label) : drift::sniff(cur_in.path, cur_in.label);
+        return {};
+    });
+    auto ref_sniff = util::value_or_throw(std::move(*sniffed[0]));
+    auto cur_sniff = util::value_or_throw(std::move(*sniffed[1]));
     auto has = [](const drift::Sniffed& s, const std::string& c) {
         return std::find(s.header.begin(), s.header.end(), c) != s.header.end();
     };
