@@ -11,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_map>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <mlops/util/parallel.hpp>
 
@@ -110,6 +113,85 @@ std::size_t count_fields(std::string_view line) {
 // division rounds correctly. Everything else goes to std::from_chars. Returns false for non-numbers.
 constexpr double k_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+std::size_t split_fields(std::string_view line, std::uint32_t* starts, std::size_t max_fields) {
+    std::size_t n = 1;
+    starts[0] = 0;
+    const char* p = line.data();
+    const std::size_t len = line.size();
+#if defined(__SSE2__)
+    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+    for (std::size_t off = 0; off < len; off += 16) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + off));
+        unsigned keep = len - off >= 16 ? 0xFFFFu : (1u << (len - off)) - 1;
+        unsigned q = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote))) & keep;
+        unsigned c = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma))) & keep;
+        if (q) return 0;
+        for (; c; c &= c - 1) {
+            if (n >= max_fields) return 0;
+            starts[n++] = std::uint32_t(off + unsigned(__builtin_ctz(c)) + 1);
+        }
+    }
+#else
+    if (std::memchr(p, '"', len)) return 0;
+    for (std::size_t i = 0; i < len; ++i)
+        if (p[i] == ',') {
+            if (n >= max_fields) return 0;
+            starts[n++] = std::uint32_t(i + 1);
+        }
+#endif
+    return n;
+}
+
+namespace {
+
+constexpr std::uint64_t k_pow10_int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+std::uint64_t load8(const char* p) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+}
+
+// The value of the first n (0-8) bytes of w as decimal digits (first byte lowest, as x86 loads
+// them; the bytes are known to be digits): shifted up so that zeros lead, then pairs, quads and
+// octets combined by multiplication.
+std::uint64_t digits_value(std::uint64_t w, unsigned n) {
+    std::uint64_t t = (w - 0x3030303030303030ull) << ((8 * (8 - n)) & 63);
+    t = (t * 10 + (t >> 8)) & 0x00FF00FF00FF00FFull;
+    t = (t * 100 + (t >> 16)) & 0x0000FFFF0000FFFFull;
+    t = (t * 10000 + (t >> 32)) & 0xFFFFFFFFull;
+    return n ? t : 0;
+}
+
+} // namespace
+
+bool plain_number(const char* p, std::size_t len, double& out) {
+#if defined(__SSE2__)
+    const bool neg = len > 0 && *p == '-';
+    p += neg;
+    len -= neg;
+    if (len == 0 || len > 16) return false;
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const unsigned keep = len == 16 ? 0xFFFFu : (1u << len) - 1;
+    const __m128i t = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    const unsigned digits = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t))) & keep;
+    const unsigned dots = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')))) & keep;
+    if ((digits | dots) != keep || (dots & (dots - 1)) != 0) return false;
+    const unsigned whole = dots ? unsigned(__builtin_ctz(dots)) : unsigned(len);
+    const unsigned frac = dots ? unsigned(len) - whole - 1 : 0;
+    if (whole > 8 || frac > 8 || whole + frac == 0) return false;
+    std::uint64_t mant = digits_value(load8(p), whole) * k_pow10_int[frac] + digits_value(load8(p + whole + 1), frac);
+    if (mant > (std::uint64_t(1) << 53)) return false;
+    double x = double(mant);
+    if (frac) x /= k_pow10[frac];
+    out = neg ? -x : x;
+    return true;
+#else
+    (void)p, (void)len, (void)out;
+    return false;
+#endif
+}
 
 const char* scan_number(const char* p, const char* end, double& out) {
     const char* start = p;
@@ -349,7 +431,7 @@ util::Result<Frame> CsvReader::next(std::size_t max_rows, const CsvOptions& opts
                 continue;
             }
             auto wrong = parse_record(
-                line, m_header, text, scratch, [&](std::size_t j, double v) { f.columns[j].numbers[row] = v; },
+                line, m_data + m_size, m_header, text, scratch, [&](std::size_t j, double v) { f.columns[j].numbers[row] = v; },
                 [&](std::size_t j, std::string_view field) {
                     f.columns[j].texts[row] = is_missing_token(field) ? std::string() : std::string(field);
                 });
