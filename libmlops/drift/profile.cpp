@@ -187,6 +187,53 @@ class GridCounter {
         }
         m_present += counted;
     }
+    // Decimals as the CSV parser saw them (pack_decimal): counted in integers, without a division.
+    void add_decimals(std::span<const std::int64_t> packed) {
+        if (packed.empty()) return;
+        if (m_failed) return spill_rest(unpack(packed));
+        if (m_counts.empty()) {
+            // The first values: their finest decimals and the range they span.
+            unsigned finest = 0;
+            for (auto p : packed) finest = std::max(finest, unsigned(p >> 1) & 15);
+            if (m_decimals < 0 || int(finest) > m_decimals) {
+                m_decimals = int(finest);
+                m_scale = k_grid_pow10[finest];
+            }
+            double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+            for (auto p : packed) {
+                double k = grid_index(p);
+                lo = std::min(lo, k);
+                hi = std::max(hi, k);
+            }
+            if (!cover_steps(lo, hi)) return fail(unpack(packed));
+        }
+        double first = m_first, size = double(m_counts.size());
+        std::uint32_t* counts = m_counts.data();
+        std::size_t counted = 0;
+        for (std::size_t i = 0; i < packed.size(); ++i) {
+            const std::int64_t p = packed[i];
+            const unsigned frac = unsigned(p >> 1) & 15;
+            if (int(frac) <= m_decimals) {
+                double at = grid_index(p) - first;
+                if (at >= 0 && at < size) {
+                    ++counts[std::size_t(at)];
+                    ++counted;
+                    continue;
+                }
+            }
+            m_present += std::exchange(counted, 0);
+            if ((int(frac) <= m_decimals || refine(int(frac))) && cover_steps(grid_index(p), grid_index(p))) {
+                first = m_first;
+                size = double(m_counts.size());
+                counts = m_counts.data();
+                ++counts[std::size_t(grid_index(p) - first)];
+                ++m_present;
+                continue;
+            }
+            return fail(unpack(packed.subspan(i)));
+        }
+        m_present += counted;
+    }
     bool failed() const { return m_failed; }
     // The distinct values ascending with their counts (when not failed).
     void finish(std::vector<double>& values, std::vector<double>& counts) const {
@@ -200,6 +247,19 @@ class GridCounter {
     ml::Numbers& spilled() { return m_spill; }
 
   private:
+    // A packed decimal's step on this grid (its decimals no finer than the grid's), exact as a
+    // double: mantissas are below 2^53 and a step beyond 2^50 fails cover_steps.
+    double grid_index(std::int64_t p) const {
+        double mant = double(p >> 5), frac = double(unsigned(p >> 1) & 15);
+        double k = mant * k_grid_pow10[m_decimals - int(frac)];
+        return p & 1 ? -k : k;
+    }
+    static std::vector<double> unpack(std::span<const std::int64_t> packed) {
+        std::vector<double> out;
+        out.reserve(packed.size());
+        for (auto p : packed) out.push_back(ml::csv_detail::decimal_value(p & 1, std::uint64_t(p >> 5), unsigned(p >> 1) & 15));
+        return out;
+    }
     bool choose_decimals(std::span<const double> values) {
         int decimals = -1;
         std::size_t seen = 0;
@@ -217,11 +277,14 @@ class GridCounter {
         return true;
     }
     std::size_t limit() const { return std::max(std::size_t(1) << 22, 2 * m_present); }
-    // Grows the counts to take [lo, hi].
+    // Grows the counts to take the values [lo, hi].
     bool cover(double lo, double hi) {
         if (m_decimals < 0) return false;
-        double a = std::rint(lo * m_scale), b = std::rint(hi * m_scale);
-        if (std::fabs(a) >= k_max_grid_index || std::fabs(b) >= k_max_grid_index) return false;
+        return cover_steps(std::rint(lo * m_scale), std::rint(hi * m_scale));
+    }
+    // The same for the grid steps [a, b].
+    bool cover_steps(double a, double b) {
+        if (!(std::fabs(a) < k_max_grid_index && std::fabs(b) < k_max_grid_index)) return false;
         if (m_counts.empty()) {
             if (b - a >= double(limit())) return false;
             m_first = a;
@@ -526,10 +589,16 @@ class TextCounter {
 
 // What one thread keeps of one range of the file, in the profile's column order: numbers go
 // straight to their rows in the profile's columns, text values are counted.
+// A decimal from the CSV parser in 64 bits: mantissa (< 2^54), digits after the point (<= 8) and sign.
+std::int64_t pack_decimal(bool neg, std::uint64_t mant, unsigned frac) {
+    return std::int64_t(mant << 5) | std::int64_t(frac << 1) | std::int64_t(neg);
+}
+
 struct RangeProfile {
     const std::vector<int>* slot = nullptr; // header column -> profile column, -1 = not kept
     std::vector<double*> out;               // numeric profile column -> this range's first row
     std::vector<std::vector<double>> numbers; // or, when counting, the range's values
+    std::vector<std::vector<std::int64_t>> decimals; // and those the parser read as plain decimals
     std::vector<std::size_t> missing;
     std::vector<TextCounter> texts;
     std::size_t rows = 0;
@@ -541,6 +610,13 @@ struct RangeProfile {
         else
             numbers[k].push_back(v);
         if (std::isnan(v)) ++missing[k];
+    }
+    void decimal(std::size_t j, bool neg, std::uint64_t mant, unsigned frac) {
+        auto k = std::size_t((*slot)[j]);
+        if (out[k])
+            out[k][rows] = ml::csv_detail::decimal_value(neg, mant, frac);
+        else
+            decimals[k].push_back(pack_decimal(neg, mant, frac));
     }
     void text(std::size_t j, std::string_view v) {
         int k = (*slot)[j];
@@ -601,8 +677,10 @@ util::Status read_ranges(ml::CsvReader& reader, DatasetProfile& p, const ReadOpt
             part.rows = 0;
             part.out.assign(p.columns.size(), nullptr);
             part.numbers.resize(p.columns.size());
+            part.decimals.resize(p.columns.size());
             for (std::size_t k = 0; k < p.columns.size(); ++k) {
                 part.numbers[k].clear();
+                part.decimals[k].clear();
                 if (rows_kept && p.columns[k].type == ColumnType::numeric) part.out[k] = p.columns[k].values.data() + p.rows + first[i];
             }
             part.missing.assign(p.columns.size(), 0);
@@ -619,7 +697,10 @@ util::Status read_ranges(ml::CsvReader& reader, DatasetProfile& p, const ReadOpt
             for (auto& part : parts) {
                 col.missing += part.missing[k];
                 part.texts[k].merge_into(col.counts);
-                if (!rows_kept && col.type == ColumnType::numeric) grids[k].add(part.numbers[k]);
+                if (!rows_kept && col.type == ColumnType::numeric) {
+                    grids[k].add_decimals(part.decimals[k]);
+                    grids[k].add(part.numbers[k]);
+                }
             }
             return {};
         }));

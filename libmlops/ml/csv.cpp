@@ -166,9 +166,9 @@ std::uint64_t digits_value(std::uint64_t w, unsigned n) {
 
 } // namespace
 
-bool plain_number(const char* p, std::size_t len, double& out) {
+bool plain_decimal(const char* p, std::size_t len, bool& neg, std::uint64_t& mant, unsigned& frac) {
 #if defined(__SSE2__)
-    const bool neg = len > 0 && *p == '-';
+    neg = len > 0 && *p == '-';
     p += neg;
     len -= neg;
     if (len == 0 || len > 16) return false;
@@ -179,18 +179,20 @@ bool plain_number(const char* p, std::size_t len, double& out) {
     const unsigned dots = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')))) & keep;
     if ((digits | dots) != keep || (dots & (dots - 1)) != 0) return false;
     const unsigned whole = dots ? unsigned(__builtin_ctz(dots)) : unsigned(len);
-    const unsigned frac = dots ? unsigned(len) - whole - 1 : 0;
+    frac = dots ? unsigned(len) - whole - 1 : 0;
     if (whole > 8 || frac > 8 || whole + frac == 0) return false;
-    std::uint64_t mant = digits_value(load8(p), whole) * k_pow10_int[frac] + digits_value(load8(p + whole + 1), frac);
-    if (mant > (std::uint64_t(1) << 53)) return false;
-    double x = double(mant);
-    if (frac) x /= k_pow10[frac];
-    out = neg ? -x : x;
-    return true;
+    mant = digits_value(load8(p), whole) * k_pow10_int[frac] + digits_value(load8(p + whole + 1), frac);
+    return mant <= (std::uint64_t(1) << 53);
 #else
-    (void)p, (void)len, (void)out;
+    (void)p, (void)len, (void)neg, (void)mant, (void)frac;
     return false;
 #endif
+}
+
+double decimal_value(bool neg, std::uint64_t mant, unsigned frac) {
+    double x = double(mant);
+    if (frac) x /= k_pow10[frac];
+    return neg ? -x : x;
 }
 
 const char* scan_number(const char* p, const char* end, double& out) {
@@ -430,11 +432,15 @@ util::Result<Frame> CsvReader::next(std::size_t max_rows, const CsvOptions& opts
                 ++line_no;
                 continue;
             }
-            auto wrong = parse_record(
-                line, m_data + m_size, m_header, text, scratch, [&](std::size_t j, double v) { f.columns[j].numbers[row] = v; },
-                [&](std::size_t j, std::string_view field) {
+            struct {
+                Frame& f;
+                const std::size_t& row;
+                void number(std::size_t j, double v) { f.columns[j].numbers[row] = v; }
+                void text(std::size_t j, std::string_view field) {
                     f.columns[j].texts[row] = is_missing_token(field) ? std::string() : std::string(field);
-                });
+                }
+            } sink{f, row};
+            auto wrong = parse_record(line, m_data + m_size, m_header, text, scratch, sink);
             if (!wrong.empty()) {
                 c.error = util::Error::usage(fmt::format("{}: line {}{}", m_path, line_no, wrong));
                 return util::fail(*c.error);

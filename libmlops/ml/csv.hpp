@@ -96,20 +96,25 @@ std::size_t split_fields(std::string_view line, std::uint32_t* starts, std::size
 // A field that is exactly [-]digits[.digits] with at most 8 digits on each side and a mantissa
 // within 2^53, read without a branch per digit (the digits of CSV numbers vary in length, and
 // mispredicted loop exits cost more than the arithmetic); the 16 bytes from p must be readable.
-// The value is scan_number's. False: not that shape, the caller parses it the general way.
-bool plain_number(const char* p, std::size_t len, double& out);
+// The number is (-1)^neg mant / 10^frac. False: not that shape, the caller parses it the general way.
+bool plain_decimal(const char* p, std::size_t len, bool& neg, std::uint64_t& mant, unsigned& frac);
+// Its value as scan_number reads it (one correctly rounded division).
+double decimal_value(bool neg, std::uint64_t mant, unsigned frac);
 constexpr std::size_t k_max_split_fields = 256;
 
-// Parses one record: number(j, value) for every numeric column j (NaN when missing), text(j, field)
-// for every text column (the trimmed field as written; the view lives until the next field).
-// Returns "" or what is wrong, to follow "FILE: line N": ", column 'x': 'abc' is not a number" or
-// ": 3 fields, the header has 4".
+// Parses one record into a sink: sink.number(j, value) for every numeric column j (NaN when
+// missing), sink.text(j, field) for every text column (the trimmed field as written; the view lives
+// until the next field). A sink with decimal(j, neg, mant, frac) gets plain decimals that way
+// instead, without their division into a double. Returns "" or what is wrong, to follow
+// "FILE: line N": ", column 'x': 'abc' is not a number" or ": 3 fields, the header has 4".
 // `readable_end`: how far past the line memory may be read (the end of the file's mapping); with
 // 16 bytes to spare, a line without quotes is split at its commas first and its fields are parsed
-// independently of one another (plain_number), which lets the processor work on several at once.
-template <class Number, class Text>
+// independently of one another (plain_decimal), which lets the processor work on several at once.
+template <class Sink>
 std::string parse_record(std::string_view line, const char* readable_end, const std::vector<std::string>& header,
-                         const std::vector<bool>& is_text, std::string& scratch, Number&& number, Text&& text) {
+                         const std::vector<bool>& is_text, std::string& scratch, Sink& sink) {
+    auto number = [&](std::size_t j, double v) { sink.number(j, v); };
+    auto text = [&](std::size_t j, std::string_view f) { sink.text(j, f); };
     const std::size_t ncols = header.size();
     const char* line_end = line.data() + line.size();
     if (ncols <= k_max_split_fields && readable_end - line_end >= 16) {
@@ -122,13 +127,18 @@ std::string parse_record(std::string_view line, const char* readable_end, const 
                     text(j, trim(raw));
                     continue;
                 }
-                double v;
-                if (plain_number(raw.data(), raw.size(), v)) {
-                    number(j, v);
+                bool neg;
+                std::uint64_t mant;
+                unsigned frac;
+                if (plain_decimal(raw.data(), raw.size(), neg, mant, frac)) {
+                    if constexpr (requires { sink.decimal(j, neg, mant, frac); })
+                        sink.decimal(j, neg, mant, frac);
+                    else
+                        number(j, decimal_value(neg, mant, frac));
                     continue;
                 }
                 auto field = trim(raw);
-                v = std::numeric_limits<double>::quiet_NaN();
+                double v = std::numeric_limits<double>::quiet_NaN();
                 if (!is_missing_token(field) && !parse_number(field, v))
                     return ", column '" + header[j] + "': '" + std::string(field) + "' is not a number";
                 number(j, v);
@@ -225,9 +235,7 @@ template <class Sink> util::Status CsvReader::scan(Range r, const std::vector<bo
         pos = stop + 1;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (csv_detail::blank(line)) continue;
-        auto wrong = csv_detail::parse_record(
-            line, m_data + m_size, m_header, is_text, scratch, [&](std::size_t j, double v) { sink.number(j, v); },
-            [&](std::size_t j, std::string_view f) { sink.text(j, f); });
+        auto wrong = csv_detail::parse_record(line, m_data + m_size, m_header, is_text, scratch, sink);
         if (!wrong.empty()) return util::fail(util::Error::usage(m_path + ": line " + std::to_string(line_at(start)) + wrong));
         sink.row();
     }

@@ -213,10 +213,12 @@ TEST_CASE("ml.csv: lines split at their commas first parse as field by field", "
             std::string buf = line + std::string(32, '9'); // what lies past the line must not count
             std::string_view view(buf.data(), line.size());
             got.clear();
-            auto wrong = ml::csv_detail::parse_record(
-                view, view.data() + view.size() + spare, header, is_text, scratch,
-                [&](std::size_t j, double v) { got.push_back(std::to_string(j) + "=" + fmt::format("{}", v)); },
-                [&](std::size_t j, std::string_view t) { got.push_back(std::to_string(j) + ":" + std::string(t)); });
+            struct {
+                std::vector<std::string>& got;
+                void number(std::size_t j, double v) { got.push_back(std::to_string(j) + "=" + fmt::format("{}", v)); }
+                void text(std::size_t j, std::string_view t) { got.push_back(std::to_string(j) + ":" + std::string(t)); }
+            } sink{got};
+            auto wrong = ml::csv_detail::parse_record(view, view.data() + view.size() + spare, header, is_text, scratch, sink);
             got.push_back(wrong);
         };
         std::vector<std::string> split, plain;
