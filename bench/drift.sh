@@ -129,8 +129,12 @@ average at the end: $load. The machine is shared: compare the ratios, which come
 | ratio, same tests | **${speedup_same}x faster** (target >= 20x: $(verdict "$speedup_same >= 20")) | **${memratio_same}x** (target <= 0.5x: $(verdict "$memratio_same <= 0.5")) |
 | ratio, with the PCA check | ${speedup}x faster | ${memratio}x |
 
-Same drifted columns in both: $same. mlops's report also has the multivariate (PCA) check and
-the histograms, which the Python script does not compute. CPU profile of \`mlops drift\` (perf, 1M rows):
-about 20% sorting the numeric columns (a radix sort: Wasserstein needs every value in order), 30%
-parsing the CSV, 15% the PCA check, the rest counting categories and the tests."
+Binary: \`$MLOPS\`$BENCH_BUILT. Same drifted columns in both: $same. mlops's report also has
+the histograms (and, without --no-multivariate, the PCA check), which the Python script does not
+compute. The numbers in these files have at most 4 decimals, as CSV figures usually do: mlops counts
+them per step of their decimal grid as it reads them instead of keeping and sorting them (see
+docs/drift.md, Speed and memory); the PCA check needs the rows, so plain \`mlops drift\` keeps them
+(8 bytes a value). CPU profile of \`mlops drift --no-multivariate\` (perf, one thread): about 30% reading
+the numbers, 30% the rest of the CSV parsing, 15% counting the numbers on their grids, 20% counting
+the text values."
 $PY "$root/bench/write_section.py" "$DOC" drift "Drift reports (bench/drift.sh)"
