@@ -134,6 +134,14 @@ int decimals_of(double x) {
     return -1;
 }
 
+// A decimal from the CSV parser in 64 bits: mantissa (< 2^54), digits after the point (<= 8) and sign.
+std::int64_t pack_decimal(bool neg, std::uint64_t mant, unsigned frac) {
+    return std::int64_t(mant << 5) | std::int64_t(frac << 1) | std::int64_t(neg);
+}
+std::uint64_t packed_mantissa(std::int64_t p) { return std::uint64_t(p >> 5); }
+unsigned packed_decimals(std::int64_t p) { return unsigned(p >> 1) & 15; }
+bool packed_negative(std::int64_t p) { return p & 1; }
+
 // Counts one column's values per step of its decimal grid, fed a batch at a time: the decimals
 // from the first values (finer ones later re-map the counts), the range grown as values arrive
 // (by a quarter more each time, so growing is rare). A value that is not a short decimal, or a
@@ -172,12 +180,10 @@ class GridCounter {
                 continue;
             }
             m_present += std::exchange(counted, 0);
-            if (on_grid && std::isfinite(x) && cover(x, x)) { // beyond the range: grown
+            if (on_grid && count_beyond(k)) {
                 first = m_first;
                 size = double(m_counts.size());
                 counts = m_counts.data();
-                ++counts[std::size_t(k - first)];
-                ++m_present;
                 continue;
             }
             // Off this grid: a finer one (counted from here), or no grid at all.
@@ -194,7 +200,7 @@ class GridCounter {
         if (m_counts.empty()) {
             // The first values: their finest decimals and the range they span.
             unsigned finest = 0;
-            for (auto p : packed) finest = std::max(finest, unsigned(p >> 1) & 15);
+            for (auto p : packed) finest = std::max(finest, packed_decimals(p));
             if (m_decimals < 0 || int(finest) > m_decimals) {
                 m_decimals = int(finest);
                 m_scale = k_grid_pow10[finest];
@@ -212,7 +218,7 @@ class GridCounter {
         std::size_t counted = 0;
         for (std::size_t i = 0; i < packed.size(); ++i) {
             const std::int64_t p = packed[i];
-            const unsigned frac = unsigned(p >> 1) & 15;
+            const unsigned frac = packed_decimals(p);
             if (int(frac) <= m_decimals) {
                 double at = grid_index(p) - first;
                 if (at >= 0 && at < size) {
@@ -222,12 +228,10 @@ class GridCounter {
                 }
             }
             m_present += std::exchange(counted, 0);
-            if ((int(frac) <= m_decimals || refine(int(frac))) && cover_steps(grid_index(p), grid_index(p))) {
+            if ((int(frac) <= m_decimals || refine(int(frac))) && count_beyond(grid_index(p))) {
                 first = m_first;
                 size = double(m_counts.size());
                 counts = m_counts.data();
-                ++counts[std::size_t(grid_index(p) - first)];
-                ++m_present;
                 continue;
             }
             return fail(unpack(packed.subspan(i)));
@@ -250,15 +254,21 @@ class GridCounter {
     // A packed decimal's step on this grid (its decimals no finer than the grid's), exact as a
     // double: mantissas are below 2^53 and a step beyond 2^50 fails cover_steps.
     double grid_index(std::int64_t p) const {
-        double mant = double(p >> 5), frac = double(unsigned(p >> 1) & 15);
-        double k = mant * k_grid_pow10[m_decimals - int(frac)];
-        return p & 1 ? -k : k;
+        double k = double(packed_mantissa(p)) * k_grid_pow10[m_decimals - int(packed_decimals(p))];
+        return packed_negative(p) ? -k : k;
     }
     static std::vector<double> unpack(std::span<const std::int64_t> packed) {
         std::vector<double> out;
         out.reserve(packed.size());
-        for (auto p : packed) out.push_back(ml::csv_detail::decimal_value(p & 1, std::uint64_t(p >> 5), unsigned(p >> 1) & 15));
+        for (auto p : packed) out.push_back(ml::csv_detail::decimal_value(packed_negative(p), packed_mantissa(p), packed_decimals(p)));
         return out;
+    }
+    // Counts grid step k beyond the range, growing it; false when it cannot grow that far.
+    bool count_beyond(double k) {
+        if (!cover_steps(k, k)) return false;
+        ++m_counts[std::size_t(k - m_first)];
+        ++m_present;
+        return true;
     }
     bool choose_decimals(std::span<const double> values) {
         int decimals = -1;
@@ -600,11 +610,6 @@ class TextCounter {
 
 // What one thread keeps of one range of the file, in the profile's column order: numbers go
 // straight to their rows in the profile's columns, text values are counted.
-// A decimal from the CSV parser in 64 bits: mantissa (< 2^54), digits after the point (<= 8) and sign.
-std::int64_t pack_decimal(bool neg, std::uint64_t mant, unsigned frac) {
-    return std::int64_t(mant << 5) | std::int64_t(frac << 1) | std::int64_t(neg);
-}
-
 struct RangeProfile {
     const std::vector<int>* slot = nullptr; // header column -> profile column, -1 = not kept
     std::vector<double*> out;               // numeric profile column -> this range's first row

@@ -115,6 +115,14 @@ std::string parse_record(std::string_view line, const char* readable_end, const 
                          const std::vector<bool>& is_text, std::string& scratch, Sink& sink) {
     auto number = [&](std::size_t j, double v) { sink.number(j, v); };
     auto text = [&](std::size_t j, std::string_view f) { sink.text(j, f); };
+    // A numeric field the fast ways did not take: missing, or any number form; else what is wrong.
+    auto general_number = [&](std::size_t j, std::string_view field) -> std::string {
+        double v = std::numeric_limits<double>::quiet_NaN();
+        if (!is_missing_token(field) && !parse_number(field, v))
+            return ", column '" + header[j] + "': '" + std::string(field) + "' is not a number";
+        number(j, v);
+        return {};
+    };
     const std::size_t ncols = header.size();
     const char* line_end = line.data() + line.size();
     if (ncols <= k_max_split_fields && readable_end - line_end >= 16) {
@@ -137,11 +145,7 @@ std::string parse_record(std::string_view line, const char* readable_end, const 
                         number(j, decimal_value(neg, mant, frac));
                     continue;
                 }
-                auto field = trim(raw);
-                double v = std::numeric_limits<double>::quiet_NaN();
-                if (!is_missing_token(field) && !parse_number(field, v))
-                    return ", column '" + header[j] + "': '" + std::string(field) + "' is not a number";
-                number(j, v);
+                if (auto wrong = general_number(j, trim(raw)); !wrong.empty()) return wrong;
             }
             return {};
         }
@@ -163,10 +167,7 @@ std::string parse_record(std::string_view line, const char* readable_end, const 
             text(j, field);
             continue;
         }
-        double v = std::numeric_limits<double>::quiet_NaN();
-        if (!is_missing_token(field) && !parse_number(field, v))
-            return ", column '" + header[j] + "': '" + std::string(field) + "' is not a number";
-        number(j, v);
+        if (auto wrong = general_number(j, field); !wrong.empty()) return wrong;
     }
     if (j < ncols || fpos <= line.size())
         return ": " + std::to_string(count_fields(line)) + " fields, the header has " + std::to_string(ncols);

@@ -8,6 +8,16 @@
 
 using namespace mlops;
 
+namespace {
+// An mlops repository without git in the scratch folder.
+std::unique_ptr<workspace::Repository> repository(const test::Scratch& s) {
+    REQUIRE(workspace::Repository::init(s.path(), workspace::NoGit::yes));
+    auto repo = workspace::Repository::discover(s.path());
+    REQUIRE(repo);
+    return std::move(*repo);
+}
+} // namespace
+
 TEST_CASE("dvcimport: DVC's file and folder md5s", "[dvcimport]") {
     test::Scratch s;
     s.write("d/a.txt", "a\n");
@@ -41,10 +51,8 @@ TEST_CASE("dvcimport: dvc.yaml becomes mlops.yaml; what has no equivalent is lis
     meta: {owner: ada}
     vars: [x.yaml]
 )");
-    REQUIRE(workspace::Repository::init(s.path(), workspace::NoGit::yes));
-    auto repo = workspace::Repository::discover(s.path());
-    REQUIRE(repo);
-    auto plan = dvcimport::plan(**repo, dvcimport::Overwrite::no);
+    auto repo = repository(s);
+    auto plan = dvcimport::plan(*repo, dvcimport::Overwrite::no);
     REQUIRE(plan);
     REQUIRE(plan->pipeline);
     auto y = YAML::Load(*plan->pipeline);
@@ -62,10 +70,10 @@ TEST_CASE("dvcimport: dvc.yaml becomes mlops.yaml; what has no equivalent is lis
                                            "stages: build: meta @16", "stages: build: vars @17"});
     // mlops.yaml is never replaced without --force.
     s.write("mlops.yaml", "stages: {}\n");
-    auto again = dvcimport::plan(**repo, dvcimport::Overwrite::no);
+    auto again = dvcimport::plan(*repo, dvcimport::Overwrite::no);
     REQUIRE_FALSE(again);
     CHECK(again.error().message == "mlops.yaml exists already; --force replaces it");
-    CHECK(dvcimport::plan(**repo, dvcimport::Overwrite::yes));
+    CHECK(dvcimport::plan(*repo, dvcimport::Overwrite::yes));
 }
 
 TEST_CASE("dvcimport: matrix stages and vars files carry over; what mlops cannot read is listed", "[dvcimport]") {
@@ -82,10 +90,8 @@ stages:
     outs:
       - models/${item.lr}-${item.depth}
 )");
-    REQUIRE(workspace::Repository::init(s.path(), workspace::NoGit::yes));
-    auto repo = workspace::Repository::discover(s.path());
-    REQUIRE(repo);
-    auto plan = dvcimport::plan(**repo, dvcimport::Overwrite::no);
+    auto repo = repository(s);
+    auto plan = dvcimport::plan(*repo, dvcimport::Overwrite::no);
     REQUIRE(plan);
     auto y = YAML::Load(*plan->pipeline);
     CHECK(y["vars"][0].as<std::string>() == "config.yaml"); // selected keys widen to the file, listed
@@ -107,7 +113,7 @@ stages:
       depth: [2, 3]
     cmd: ./fit --lr ${item.lr} --depth ${item.depth}
 )");
-    auto ok = dvcimport::plan(**repo, dvcimport::Overwrite::no);
+    auto ok = dvcimport::plan(*repo, dvcimport::Overwrite::no);
     REQUIRE(ok);
     REQUIRE(ok->problems.size() == 1);
     CHECK(ok->problems[0].what == "vars: config.yaml:lrs");
@@ -122,10 +128,8 @@ TEST_CASE("dvcimport: nested outputs are listed before anything is written", "[d
     auto dir_md5 = dvcimport::md5_dir(s / "data"); // the folder holds x.csv.dvc too
     REQUIRE(dir_md5);
     s.write("data.dvc", "outs:\n- md5: " + *dir_md5 + "\n  path: data\n  hash: md5\n");
-    REQUIRE(workspace::Repository::init(s.path(), workspace::NoGit::yes));
-    auto repo = workspace::Repository::discover(s.path());
-    REQUIRE(repo);
-    auto plan = dvcimport::plan(**repo, dvcimport::Overwrite::no);
+    auto repo = repository(s);
+    auto plan = dvcimport::plan(*repo, dvcimport::Overwrite::no);
     REQUIRE(plan);
     REQUIRE(plan->tracked.size() == 1);
     CHECK(plan->tracked[0].path == "data");
@@ -134,7 +138,7 @@ TEST_CASE("dvcimport: nested outputs are listed before anything is written", "[d
     CHECK(plan->problems[0].file == "data/x.csv.dvc");
     CHECK(plan->problems[0].why == "data/x.csv: is inside the tracked folder data; add data instead; not tracked");
     // And applying it goes through.
-    auto applied = dvcimport::apply(**repo, *plan, dvcimport::Overwrite::no);
+    auto applied = dvcimport::apply(*repo, *plan, dvcimport::Overwrite::no);
     REQUIRE(applied);
     CHECK(applied->oids.size() == 1);
 }
